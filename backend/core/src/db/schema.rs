@@ -1,0 +1,138 @@
+//! The Diesel schema shared by both backends. It is kept by hand: `diesel print-schema` would
+//! give each backend its own native types, while one code path needs one schema whose JSON and
+//! timestamp columns use the portable types of [`super::sql_types`].
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{JsonDoc, UtcTimestamp};
+
+    tenants (id) {
+        id -> BigInt,
+        name -> Text,
+        azure_tenant_id -> Text,
+        created_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{JsonDoc, UtcTimestamp};
+
+    roles (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        permissions -> JsonDoc,
+        built_in -> Bool,
+        created_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::UtcTimestamp;
+
+    users (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        role_id -> BigInt,
+        username -> Text,
+        email -> Text,
+        password_hash -> Nullable<Text>,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        microsoft_id -> Nullable<Text>,
+        access_token -> Nullable<Text>,
+        refresh_token -> Nullable<Text>,
+        token_expiry -> Nullable<UtcTimestamp>,
+        created_at -> UtcTimestamp,
+        last_login -> Nullable<UtcTimestamp>,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{JsonDoc, UtcTimestamp};
+
+    settings (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        notification_settings -> JsonDoc,
+        polling_settings -> JsonDoc,
+        drift_thresholds -> JsonDoc,
+        last_updated -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{JsonDoc, UtcTimestamp};
+
+    configurations (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        source -> Text,
+        resource_type -> Text,
+        resource_id -> Text,
+        resource_name -> Text,
+        config_data -> JsonDoc,
+        last_updated -> UtcTimestamp,
+        content_hash -> Text,
+        deleted_at -> Nullable<UtcTimestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{JsonDoc, UtcTimestamp};
+
+    configuration_history (id) {
+        id -> BigInt,
+        configuration_id -> BigInt,
+        tenant_id -> BigInt,
+        previous_config -> Nullable<JsonDoc>,
+        new_config -> Nullable<JsonDoc>,
+        changed_at -> UtcTimestamp,
+        change_type -> Text,
+        changed_by -> Text,
+        changed_paths -> JsonDoc,
+        severity -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{JsonDoc, UtcTimestamp};
+
+    signing_logs (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        log_id -> Text,
+        timestamp -> UtcTimestamp,
+        actor -> Nullable<Text>,
+        action -> Nullable<Text>,
+        resource -> Nullable<Text>,
+        status -> Text,
+        client_ip -> Nullable<Text>,
+        log_data -> JsonDoc,
+        ingested_at -> UtcTimestamp,
+    }
+}
+
+diesel::joinable!(users -> tenants (tenant_id));
+diesel::joinable!(users -> roles (role_id));
+diesel::joinable!(settings -> tenants (tenant_id));
+diesel::joinable!(configurations -> tenants (tenant_id));
+diesel::joinable!(configuration_history -> configurations (configuration_id));
+diesel::joinable!(signing_logs -> tenants (tenant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    roles,
+    users,
+    settings,
+    configurations,
+    configuration_history,
+    signing_logs,
+);

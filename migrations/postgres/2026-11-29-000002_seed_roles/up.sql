@@ -1,0 +1,6 @@
+-- The built-in roles. Their permission strings are the ones drift_core::permissions::Permission knows.
+INSERT INTO roles (name, description, permissions, built_in, created_at) VALUES
+    ('superadmin', 'Platform administrator: manages every tenant, the roles and all data', '["tenants:read", "tenants:manage", "roles:read", "roles:manage", "users:read", "users:manage", "settings:read", "settings:write", "configurations:read", "configurations:delete", "history:read", "signins:read", "api_tokens:manage"]'::jsonb, TRUE, now()),
+    ('admin', 'Tenant administrator: manages the users, settings and data of their own tenant', '["tenants:read", "roles:read", "users:read", "users:manage", "settings:read", "settings:write", "configurations:read", "configurations:delete", "history:read", "signins:read", "api_tokens:manage"]'::jsonb, TRUE, now()),
+    ('operator', 'Operator: reads everything in their tenant and changes its settings', '["tenants:read", "roles:read", "users:read", "settings:read", "settings:write", "configurations:read", "history:read", "signins:read"]'::jsonb, TRUE, now()),
+    ('viewer', 'Viewer: reads configurations, drift history and sign-in logs of their tenant', '["tenants:read", "settings:read", "configurations:read", "history:read", "signins:read"]'::jsonb, TRUE, now());

@@ -1,0 +1,1 @@
+DELETE FROM roles WHERE built_in AND name IN ('superadmin', 'admin', 'operator', 'viewer');
