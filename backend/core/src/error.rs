@@ -15,7 +15,11 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             field: field.into(),
             code: code.into(),
@@ -54,7 +58,11 @@ impl CoreError {
         }
     }
 
-    pub fn invalid(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         CoreError::Invalid(vec![FieldError::new(field, code, message)])
     }
 }
@@ -75,7 +83,11 @@ impl From<validator::ValidationErrors> for CoreError {
 }
 
 /// Turns validator's nested error tree into a flat list with dotted paths.
-fn flatten_validation_errors(prefix: &str, errors: &validator::ValidationErrors, out: &mut Vec<FieldError>) {
+fn flatten_validation_errors(
+    prefix: &str,
+    errors: &validator::ValidationErrors,
+    out: &mut Vec<FieldError>,
+) {
     use validator::ValidationErrorsKind;
     for (field, kind) in errors.errors() {
         let path = if field == "__all__" {
@@ -110,7 +122,9 @@ fn describe_validation_error(err: &validator::ValidationError) -> String {
     let param = |name: &str| err.params.get(name).map(|v| v.to_string());
     match err.code.as_ref() {
         "length" => match (param("min"), param("max")) {
-            (Some(min), Some(max)) => format!("must be between {min} and {max} characters or items long"),
+            (Some(min), Some(max)) => {
+                format!("must be between {min} and {max} characters or items long")
+            }
             (Some(min), None) => format!("must be at least {min} characters or items long"),
             (None, Some(max)) => format!("must be at most {max} characters or items long"),
             _ => "has the wrong length".into(),
@@ -132,7 +146,9 @@ fn describe_validation_error(err: &validator::ValidationError) -> String {
 pub(crate) fn conflict_on_unique(err: diesel::result::Error, message: &str) -> CoreError {
     use diesel::result::{DatabaseErrorKind, Error};
     match err {
-        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => CoreError::Conflict(message.to_owned()),
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            CoreError::Conflict(message.to_owned())
+        }
         other => CoreError::Database(other),
     }
 }

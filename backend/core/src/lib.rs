@@ -4,9 +4,16 @@
 pub mod db;
 pub mod error;
 pub mod pagination;
+
+pub mod configurations;
+pub mod history;
 pub mod permissions;
+pub mod roles;
+pub mod settings;
+pub mod signins;
 pub mod tenants;
 pub mod types;
+pub mod users;
 
 pub use db::sql_types::{Json, UtcTime};
 pub use error::{CoreError, CoreResult, FieldError};

@@ -37,7 +37,9 @@ impl PageRequest {
 
     /// Decodes the cursor, if any, for the given sort, returning the last key and id.
     pub fn after<K: DeserializeOwned>(&self, sort: &str) -> Result<Option<(K, i64)>, CoreError> {
-        let Some(raw) = &self.cursor else { return Ok(None) };
+        let Some(raw) = &self.cursor else {
+            return Ok(None);
+        };
         let cursor = Cursor::decode(raw)?;
         if cursor.sort != sort {
             return Err(CoreError::InvalidCursor(format!(
@@ -45,8 +47,9 @@ impl PageRequest {
                 cursor.sort
             )));
         }
-        let key = serde_json::from_value(cursor.key)
-            .map_err(|_| CoreError::InvalidCursor("the cursor's sort key has the wrong type".into()))?;
+        let key = serde_json::from_value(cursor.key).map_err(|_| {
+            CoreError::InvalidCursor("the cursor's sort key has the wrong type".into())
+        })?;
         Ok(Some((key, cursor.id)))
     }
 }
@@ -110,7 +113,10 @@ impl<T> Page<T> {
             }
             _ => None,
         };
-        Page { items: rows, next_cursor }
+        Page {
+            items: rows,
+            next_cursor,
+        }
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
@@ -231,13 +237,21 @@ mod tests {
 
     #[test]
     fn a_cursor_round_trips_and_is_tied_to_its_sort() {
-        let page = Page::from_rows(vec![(1, "a"), (2, "b"), (3, "c")], 2, "name", |row| (row.1, row.0));
+        let page = Page::from_rows(vec![(1, "a"), (2, "b"), (3, "c")], 2, "name", |row| {
+            (row.1, row.0)
+        });
         assert_eq!(page.items.len(), 2);
         let cursor = page.next_cursor.expect("a next page exists");
-        let request = PageRequest { limit: None, cursor: Some(cursor) };
+        let request = PageRequest {
+            limit: None,
+            cursor: Some(cursor),
+        };
         let after: Option<(String, i64)> = request.after("name").unwrap();
         assert_eq!(after, Some(("b".to_owned(), 2)));
-        assert!(matches!(request.after::<String>("-name"), Err(CoreError::InvalidCursor(_))));
+        assert!(matches!(
+            request.after::<String>("-name"),
+            Err(CoreError::InvalidCursor(_))
+        ));
     }
 
     #[test]
@@ -249,15 +263,26 @@ mod tests {
     #[test]
     fn garbage_cursors_are_rejected() {
         for raw in ["", "!!!", "bm90IGpzb24", "eyJzIjoxfQ"] {
-            let request = PageRequest { limit: None, cursor: Some(raw.to_owned()) };
-            assert!(matches!(request.after::<i64>("id"), Err(CoreError::InvalidCursor(_))), "{raw}");
+            let request = PageRequest {
+                limit: None,
+                cursor: Some(raw.to_owned()),
+            };
+            assert!(
+                matches!(request.after::<i64>("id"), Err(CoreError::InvalidCursor(_))),
+                "{raw}"
+            );
         }
     }
 
     #[test]
     fn limits_outside_the_range_are_invalid() {
         for bad in [0, -1, MAX_PAGE_SIZE + 1] {
-            assert!(PageRequest { limit: Some(bad), cursor: None }.limit().is_err());
+            assert!(PageRequest {
+                limit: Some(bad),
+                cursor: None
+            }
+            .limit()
+            .is_err());
         }
         assert_eq!(PageRequest::default().limit().unwrap(), DEFAULT_PAGE_SIZE);
     }

@@ -59,7 +59,9 @@ impl TenantInput {
             errors.push(crate::FieldError::new("name", "blank", "must not be blank"));
         }
         let azure_id = AzureTenantId::parse(&self.azure_tenant_id)
-            .map_err(|message| errors.push(crate::FieldError::new("azure_tenant_id", "guid", message)))
+            .map_err(|message| {
+                errors.push(crate::FieldError::new("azure_tenant_id", "guid", message))
+            })
             .ok();
         match azure_id {
             Some(id) if errors.is_empty() => Ok((name, id)),
@@ -105,7 +107,10 @@ pub fn get(conn: &mut DbConnection, id: i64) -> CoreResult<Tenant> {
         .ok_or_else(|| CoreError::not_found("tenant", id))
 }
 
-pub fn find_by_azure_id(conn: &mut DbConnection, azure_tenant_id: &AzureTenantId) -> CoreResult<Option<Tenant>> {
+pub fn find_by_azure_id(
+    conn: &mut DbConnection,
+    azure_tenant_id: &AzureTenantId,
+) -> CoreResult<Option<Tenant>> {
     Ok(tenants::table
         .filter(tenants::azure_tenant_id.eq(azure_tenant_id.as_str()))
         .first(conn)
@@ -115,7 +120,10 @@ pub fn find_by_azure_id(conn: &mut DbConnection, azure_tenant_id: &AzureTenantId
 pub fn update(conn: &mut DbConnection, id: i64, input: &TenantInput) -> CoreResult<Tenant> {
     let (name, azure_id) = input.checked()?;
     diesel::update(tenants::table.find(id))
-        .set((tenants::name.eq(name), tenants::azure_tenant_id.eq(azure_id.as_str())))
+        .set((
+            tenants::name.eq(name),
+            tenants::azure_tenant_id.eq(azure_id.as_str()),
+        ))
         .returning(tenants::all_columns)
         .get_result(conn)
         .optional()
@@ -142,21 +150,46 @@ pub fn list(
     let sort_text = sort_key_text(sort.field.field(), sort.descending);
     let mut query = tenants::table.into_boxed();
     if let Some(name) = filter.name.as_deref().filter(|n| !n.is_empty()) {
-        query = query.filter(crate::db::lower(tenants::name).like(crate::db::like_pattern(name)).escape('\\'));
+        query = query.filter(
+            crate::db::lower(tenants::name)
+                .like(crate::db::like_pattern(name))
+                .escape('\\'),
+        );
     }
     if let Some(raw) = &filter.azure_tenant_id {
-        let id = AzureTenantId::parse(raw).map_err(|m| CoreError::invalid("azure_tenant_id", "guid", m))?;
+        let id = AzureTenantId::parse(raw)
+            .map_err(|m| CoreError::invalid("azure_tenant_id", "guid", m))?;
         query = query.filter(tenants::azure_tenant_id.eq(id.into_string()));
     }
     let query = match sort.field {
-        TenantSortField::Name => keyset!(query, tenants::name, tenants::id, sort.descending, page.after::<String>(&sort_text)?),
-        TenantSortField::CreatedAt => keyset!(query, tenants::created_at, tenants::id, sort.descending, page.after::<UtcTime>(&sort_text)?),
-        TenantSortField::Id => keyset!(query, tenants::id, tenants::id, sort.descending, page.after::<i64>(&sort_text)?),
+        TenantSortField::Name => keyset!(
+            query,
+            tenants::name,
+            tenants::id,
+            sort.descending,
+            page.after::<String>(&sort_text)?
+        ),
+        TenantSortField::CreatedAt => keyset!(
+            query,
+            tenants::created_at,
+            tenants::id,
+            sort.descending,
+            page.after::<UtcTime>(&sort_text)?
+        ),
+        TenantSortField::Id => keyset!(
+            query,
+            tenants::id,
+            tenants::id,
+            sort.descending,
+            page.after::<i64>(&sort_text)?
+        ),
     };
     let rows: Vec<Tenant> = query.limit(limit + 1).load(conn)?;
-    Ok(Page::from_rows(rows, limit, &sort_text, |t| match sort.field {
-        TenantSortField::Name => (serde_json::json!(t.name), t.id),
-        TenantSortField::CreatedAt => (serde_json::json!(t.created_at), t.id),
-        TenantSortField::Id => (serde_json::json!(t.id), t.id),
+    Ok(Page::from_rows(rows, limit, &sort_text, |t| {
+        match sort.field {
+            TenantSortField::Name => (serde_json::json!(t.name), t.id),
+            TenantSortField::CreatedAt => (serde_json::json!(t.created_at), t.id),
+            TenantSortField::Id => (serde_json::json!(t.id), t.id),
+        }
     }))
 }

@@ -123,10 +123,9 @@ impl AzureTenantId {
         let groups: Vec<&str> = candidate.split('-').collect();
         let lengths = [8, 4, 4, 4, 12];
         let well_formed = groups.len() == lengths.len()
-            && groups
-                .iter()
-                .zip(lengths)
-                .all(|(group, len)| group.len() == len && group.chars().all(|c| c.is_ascii_hexdigit()));
+            && groups.iter().zip(lengths).all(|(group, len)| {
+                group.len() == len && group.chars().all(|c| c.is_ascii_hexdigit())
+            });
         if well_formed {
             Ok(Self(candidate.to_ascii_lowercase()))
         } else {
@@ -155,7 +154,12 @@ mod tests {
             AzureTenantId::parse("{72f988bf-86f1-41af-91ab-2d7cd011db47}").unwrap(),
             id
         );
-        for bad in ["", "contoso.onmicrosoft.com", "72f988bf86f141af91ab2d7cd011db47", "72f988bf-86f1-41af-91ab-2d7cd011db4g"] {
+        for bad in [
+            "",
+            "contoso.onmicrosoft.com",
+            "72f988bf86f141af91ab2d7cd011db47",
+            "72f988bf-86f1-41af-91ab-2d7cd011db4g",
+        ] {
             assert!(AzureTenantId::parse(bad).is_err(), "{bad}");
         }
     }

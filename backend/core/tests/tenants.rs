@@ -23,11 +23,18 @@ fn tenants_round_trip_and_page_on_both_backends() {
         assert!(matches!(dup, CoreError::Conflict(_)), "{dup:?}");
         let mut ids = vec![created.id];
         for i in 2..=5 {
-            ids.push(tenants::create(&mut conn, &input(&format!("T{i}"), i), now).unwrap().id);
+            ids.push(
+                tenants::create(&mut conn, &input(&format!("T{i}"), i), now)
+                    .unwrap()
+                    .id,
+            );
         }
         ids.reverse();
         let sort: Sort<TenantSortField> = "-created_at".parse().unwrap();
-        let mut page = PageRequest { limit: Some(2), cursor: None };
+        let mut page = PageRequest {
+            limit: Some(2),
+            cursor: None,
+        };
         let mut seen = Vec::new();
         loop {
             let result = tenants::list(&mut conn, &TenantFilter::default(), sort, &page).unwrap();

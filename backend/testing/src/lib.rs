@@ -107,7 +107,8 @@ impl Drop for TestDb {
             }
             Cleanup::Postgres { server, database } => {
                 if let Ok(mut admin) = PgConnection::establish(&format!("{server}/postgres")) {
-                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
                 }
             }
         }

@@ -138,7 +138,8 @@ impl DbConnectionManager {
                     source,
                 })?;
                 // Timestamps are bound and read as UTC; the session zone must agree.
-                conn.batch_execute("SET TIME ZONE 'UTC'").map_err(DbError::Setup)?;
+                conn.batch_execute("SET TIME ZONE 'UTC'")
+                    .map_err(DbError::Setup)?;
                 Ok(DbConnection::Postgresql(conn))
             }
             DatabaseUrl::Sqlite(path) => {
@@ -176,7 +177,8 @@ impl ManageConnection for DbConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), diesel_r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel_r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel_r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -223,12 +225,11 @@ pub fn connect_and_migrate(url: &DatabaseUrl, options: &PoolOptions) -> Result<D
 
 fn ensure_parent_dir(path: &Path) -> Result<(), DbError> {
     match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => {
-            std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::create_dir_all(dir)
+            .map_err(|source| DbError::CreateDir {
                 path: dir.display().to_string(),
                 source,
-            })
-        }
+            }),
         _ => Ok(()),
     }
 }
@@ -249,7 +250,8 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<(), DbError> {
             let result = pg
                 .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|applied| applied.len());
-            let unlock = pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
+            let unlock =
+                pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
             let applied = result.map_err(|err| DbError::Migration(err.to_string()))?;
             unlock.map_err(DbError::Setup)?;
             log::info!("database migrations: {applied} applied (PostgreSQL)");

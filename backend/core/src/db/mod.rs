@@ -14,6 +14,12 @@ diesel::define_sql_function! {
     fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
+diesel::define_sql_function! {
+    /// SQL `coalesce()` of a nullable text and a fallback.
+    #[sql_name = "coalesce"]
+    fn coalesce_text(value: diesel::sql_types::Nullable<diesel::sql_types::Text>, fallback: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// A `LIKE` pattern that matches `needle` anywhere, lower-cased, with `%` and `_` taken
 /// literally (escaped with `\`).
 pub fn like_pattern(needle: &str) -> String {

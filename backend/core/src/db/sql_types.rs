@@ -21,21 +21,31 @@ use diesel::sqlite::Sqlite;
 use super::connection::MultiBackend;
 
 /// A JSON document column (`jsonb` on PostgreSQL, JSON text on SQLite).
-#[derive(Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+#[derive(
+    Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
+)]
 #[diesel(postgres_type(oid = 3802, array_oid = 3807))]
 #[diesel(sqlite_type(name = "Text"))]
 pub struct JsonDoc;
 
 /// A point in time in UTC (`timestamptz` on PostgreSQL, ISO 8601 text on SQLite).
-#[derive(Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+#[derive(
+    Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
+)]
 #[diesel(postgres_type(oid = 1184, array_oid = 1185))]
 #[diesel(sqlite_type(name = "Text"))]
 pub struct UtcTimestamp;
 
 /// A JSON value stored in a [`JsonDoc`] column.
 #[derive(
-    Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize,
-    diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+    Debug,
+    Clone,
+    PartialEq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
 )]
 #[serde(transparent)]
 #[diesel(sql_type = JsonDoc)]
@@ -44,8 +54,18 @@ pub struct Json(pub serde_json::Value);
 /// A UTC instant stored in a [`UtcTimestamp`] column, truncated to microseconds (the precision
 /// of both backends) so that what is read back equals what was written.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize,
-    serde::Deserialize, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
 )]
 #[serde(transparent)]
 #[diesel(sql_type = UtcTimestamp)]
@@ -97,7 +117,9 @@ impl utoipa::PartialSchema for UtcTime {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
-            .description(Some("A UTC instant in RFC 3339 form, with up to microsecond precision."))
+            .description(Some(
+                "A UTC instant in RFC 3339 form, with up to microsecond precision.",
+            ))
             .examples([serde_json::json!("2026-11-29T08:15:00.123456Z")])
             .into()
     }
@@ -129,7 +151,9 @@ impl ToSql<JsonDoc, Pg> for Json {
 }
 
 impl FromSql<JsonDoc, Pg> for Json {
-    fn from_sql(value: <Pg as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+    fn from_sql(
+        value: <Pg as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
         <serde_json::Value as FromSql<Jsonb, Pg>>::from_sql(value).map(Json)
     }
 }
@@ -142,7 +166,9 @@ impl ToSql<JsonDoc, Sqlite> for Json {
 }
 
 impl FromSql<JsonDoc, Sqlite> for Json {
-    fn from_sql(value: <Sqlite as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+    fn from_sql(
+        value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
         let text = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
         Ok(Json(serde_json::from_str(&text)?))
     }
@@ -162,7 +188,9 @@ impl ToSql<JsonDoc, MultiBackend> for Json {
 }
 
 impl FromSql<JsonDoc, MultiBackend> for Json {
-    fn from_sql(value: <MultiBackend as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+    fn from_sql(
+        value: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
         value.from_sql::<Self, JsonDoc>()
     }
 }
@@ -176,7 +204,9 @@ impl ToSql<UtcTimestamp, Pg> for UtcTime {
 }
 
 impl FromSql<UtcTimestamp, Pg> for UtcTime {
-    fn from_sql(value: <Pg as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+    fn from_sql(
+        value: <Pg as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
         <DateTime<Utc> as FromSql<Timestamptz, Pg>>::from_sql(value).map(UtcTime)
     }
 }
@@ -189,7 +219,9 @@ impl ToSql<UtcTimestamp, Sqlite> for UtcTime {
 }
 
 impl FromSql<UtcTimestamp, Sqlite> for UtcTime {
-    fn from_sql(value: <Sqlite as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+    fn from_sql(
+        value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
         let text = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
         parse_sqlite_timestamp(&text)
             .map(UtcTime)
@@ -221,7 +253,9 @@ impl ToSql<UtcTimestamp, MultiBackend> for UtcTime {
 }
 
 impl FromSql<UtcTimestamp, MultiBackend> for UtcTime {
-    fn from_sql(value: <MultiBackend as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+    fn from_sql(
+        value: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
         value.from_sql::<Self, UtcTimestamp>()
     }
 }
@@ -232,7 +266,9 @@ mod tests {
 
     #[test]
     fn sqlite_timestamps_sort_as_text_in_time_order() {
-        let early = DateTime::parse_from_rfc3339("2026-11-29T08:15:00Z").unwrap().with_timezone(&Utc);
+        let early = DateTime::parse_from_rfc3339("2026-11-29T08:15:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let later = early + chrono::Duration::microseconds(1);
         let a = early.format(SQLITE_TIMESTAMP_FORMAT).to_string();
         let b = later.format(SQLITE_TIMESTAMP_FORMAT).to_string();

@@ -1,0 +1,169 @@
+//! Tenant settings. Each save inserts a new row: the newest row is in force and the older ones
+//! are the history of settings changes.
+
+pub mod schema;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::db::schema::settings;
+use crate::db::DbConnection;
+use crate::error::{CoreError, CoreResult};
+use crate::pagination::{Page, PageRequest};
+use crate::{keyset, Json, UtcTime};
+
+pub use schema::{DriftThresholds, NotificationSettings, PollingSettings};
+
+/// A tenant's settings: the version in force, or one from its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Settings {
+    /// The version's id; null when the tenant never saved settings and the defaults apply.
+    pub id: Option<i64>,
+    pub tenant_id: i64,
+    pub notification_settings: NotificationSettings,
+    pub polling_settings: PollingSettings,
+    pub drift_thresholds: DriftThresholds,
+    /// When this version was saved; null for the defaults.
+    pub last_updated: Option<UtcTime>,
+}
+
+/// A complete settings document. Omitted sections and fields take their defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct SettingsInput {
+    #[validate(nested)]
+    pub notification_settings: NotificationSettings,
+    #[validate(nested)]
+    pub polling_settings: PollingSettings,
+    #[validate(nested)]
+    pub drift_thresholds: DriftThresholds,
+}
+
+impl From<&Settings> for SettingsInput {
+    fn from(s: &Settings) -> Self {
+        Self {
+            notification_settings: s.notification_settings.clone(),
+            polling_settings: s.polling_settings.clone(),
+            drift_thresholds: s.drift_thresholds.clone(),
+        }
+    }
+}
+
+type SettingsRow = (i64, i64, Json, Json, Json, UtcTime);
+
+fn from_row(row: SettingsRow) -> CoreResult<Settings> {
+    let (id, tenant_id, notification, polling, thresholds, last_updated) = row;
+    let corrupt = |what: &str, e: serde_json::Error| {
+        CoreError::CorruptData(format!("settings {id} {what}: {e}"))
+    };
+    Ok(Settings {
+        id: Some(id),
+        tenant_id,
+        notification_settings: serde_json::from_value(notification.0)
+            .map_err(|e| corrupt("notification_settings", e))?,
+        polling_settings: serde_json::from_value(polling.0)
+            .map_err(|e| corrupt("polling_settings", e))?,
+        drift_thresholds: serde_json::from_value(thresholds.0)
+            .map_err(|e| corrupt("drift_thresholds", e))?,
+        last_updated: Some(last_updated),
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> Json {
+    Json(serde_json::to_value(value).expect("settings always serialise"))
+}
+
+/// The settings in force: the newest version, or the defaults.
+pub fn current(conn: &mut DbConnection, tenant_id: i64) -> CoreResult<Settings> {
+    let newest: Option<SettingsRow> = settings::table
+        .filter(settings::tenant_id.eq(tenant_id))
+        .order((settings::last_updated.desc(), settings::id.desc()))
+        .first(conn)
+        .optional()?;
+    match newest {
+        Some(row) => from_row(row),
+        None => Ok(Settings {
+            id: None,
+            tenant_id,
+            notification_settings: NotificationSettings::default(),
+            polling_settings: PollingSettings::default(),
+            drift_thresholds: DriftThresholds::default(),
+            last_updated: None,
+        }),
+    }
+}
+
+/// Validates and saves a new version, which is then in force.
+pub fn save(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    input: &SettingsInput,
+    now: UtcTime,
+) -> CoreResult<Settings> {
+    input.validate()?;
+    let row: SettingsRow = diesel::insert_into(settings::table)
+        .values((
+            settings::tenant_id.eq(tenant_id),
+            settings::notification_settings.eq(to_json(&input.notification_settings)),
+            settings::polling_settings.eq(to_json(&input.polling_settings)),
+            settings::drift_thresholds.eq(to_json(&input.drift_thresholds)),
+            settings::last_updated.eq(now),
+        ))
+        .returning(settings::all_columns)
+        .get_result(conn)?;
+    from_row(row)
+}
+
+pub fn get_version(conn: &mut DbConnection, tenant_id: i64, id: i64) -> CoreResult<Settings> {
+    let row: SettingsRow = settings::table
+        .filter(settings::tenant_id.eq(tenant_id))
+        .filter(settings::id.eq(id))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| CoreError::not_found("settings version", id))?;
+    from_row(row)
+}
+
+/// Deletes one version; deleting the newest puts the one before it back in force.
+pub fn delete_version(conn: &mut DbConnection, tenant_id: i64, id: i64) -> CoreResult<()> {
+    let deleted = diesel::delete(
+        settings::table
+            .filter(settings::tenant_id.eq(tenant_id))
+            .filter(settings::id.eq(id)),
+    )
+    .execute(conn)?;
+    if deleted == 0 {
+        return Err(CoreError::not_found("settings version", id));
+    }
+    Ok(())
+}
+
+/// The tenant's settings versions, newest first.
+pub fn history(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    page: &PageRequest,
+) -> CoreResult<Page<Settings>> {
+    const SORT: &str = "-last_updated";
+    let limit = page.limit()?;
+    let query = settings::table
+        .filter(settings::tenant_id.eq(tenant_id))
+        .into_boxed();
+    let query = keyset!(
+        query,
+        settings::last_updated,
+        settings::id,
+        true,
+        page.after::<UtcTime>(SORT)?
+    );
+    let rows: Vec<SettingsRow> = query.limit(limit + 1).load(conn)?;
+    let versions = rows
+        .into_iter()
+        .map(from_row)
+        .collect::<CoreResult<Vec<_>>>()?;
+    Ok(Page::from_rows(versions, limit, SORT, |s| {
+        (serde_json::json!(s.last_updated), s.id.unwrap_or_default())
+    }))
+}

@@ -1,0 +1,460 @@
+//! The three settings documents of a tenant, with their defaults and validation.
+//!
+//! Every document rejects unknown fields (a typo must not be silently ignored) and fills omitted
+//! fields with defaults, so a client may send only what it changes.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::{Validate, ValidationError};
+
+use crate::types::{ChangeType, Severity, Source};
+
+fn error(code: &'static str, message: String) -> ValidationError {
+    let mut err = ValidationError::new(code);
+    err.message = Some(message.into());
+    err
+}
+
+// ---- notification_settings --------------------------------------------------------------------
+
+/// Where and when drift is announced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+#[validate(schema(function = "validate_channel_names"))]
+pub struct NotificationSettings {
+    /// The channels notified of drift (at most 20, names unique).
+    #[validate(length(max = 20), nested)]
+    #[schema(max_items = 20)]
+    pub channels: Vec<NotificationChannel>,
+    /// Changes below this severity are not announced (a channel may raise it for itself).
+    pub min_severity: Severity,
+    pub digest: DigestSettings,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self {
+            channels: Vec::new(),
+            min_severity: Severity::High,
+            digest: DigestSettings::default(),
+        }
+    }
+}
+
+fn validate_channel_names(settings: &NotificationSettings) -> Result<(), ValidationError> {
+    let mut names: Vec<String> = settings
+        .channels
+        .iter()
+        .map(|c| c.name.to_lowercase())
+        .collect();
+    names.sort();
+    match names.windows(2).find(|pair| pair[0] == pair[1]) {
+        Some(pair) => Err(error(
+            "unique",
+            format!("channel name {:?} is used twice", pair[0]),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The kind of a notification channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// An HTTPS endpoint that receives a JSON POST per change or digest.
+    Webhook,
+    /// A Microsoft Teams incoming webhook (Workflows) URL.
+    Teams,
+    /// A Slack incoming webhook URL.
+    Slack,
+    /// E-mail to the listed recipients.
+    Email,
+}
+
+/// One notification channel. `url` is required for webhook, teams and slack; `recipients` for
+/// email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[validate(schema(function = "validate_channel_target"))]
+pub struct NotificationChannel {
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100, example = "SecOps Teams")]
+    pub name: String,
+    pub kind: ChannelKind,
+    #[serde(default = "crate::settings::schema::enabled")]
+    pub enabled: bool,
+    /// The endpoint for webhook, teams and slack channels (https, or http to a loopback host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(length(max = 2048))]
+    #[schema(
+        max_length = 2048,
+        example = "https://contoso.webhook.office.com/webhookb2/…"
+    )]
+    pub url: Option<String>,
+    /// The addresses of an email channel (1 to 50).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50)]
+    pub recipients: Vec<String>,
+    /// Overrides the tenant's `min_severity` for this channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_severity: Option<Severity>,
+}
+
+pub(crate) fn enabled() -> bool {
+    true
+}
+
+fn validate_channel_target(channel: &NotificationChannel) -> Result<(), ValidationError> {
+    match channel.kind {
+        ChannelKind::Email => {
+            if channel.url.is_some() {
+                return Err(error(
+                    "url_not_allowed",
+                    "an email channel has recipients, not a url".into(),
+                ));
+            }
+            if channel.recipients.is_empty() || channel.recipients.len() > 50 {
+                return Err(error(
+                    "recipients",
+                    "an email channel needs 1 to 50 recipients".into(),
+                ));
+            }
+            if let Some(bad) = channel
+                .recipients
+                .iter()
+                .find(|r| !validator::ValidateEmail::validate_email(*r))
+            {
+                return Err(error("email", format!("{bad:?} is not an e-mail address")));
+            }
+            Ok(())
+        }
+        ChannelKind::Webhook | ChannelKind::Teams | ChannelKind::Slack => {
+            if !channel.recipients.is_empty() {
+                return Err(error(
+                    "recipients_not_allowed",
+                    "only email channels have recipients".into(),
+                ));
+            }
+            let Some(raw) = &channel.url else {
+                return Err(error("url_required", "this channel needs a url".into()));
+            };
+            let url = url::Url::parse(raw)
+                .map_err(|e| error("url", format!("url is not an absolute URL: {e}")))?;
+            let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+            match url.scheme() {
+                "https" => Ok(()),
+                "http" if loopback => Ok(()),
+                _ => Err(error(
+                    "url_scheme",
+                    "url must use https (http only to a loopback host)".into(),
+                )),
+            }
+        }
+    }
+}
+
+/// Many changes at once are sent as one digest instead of one message each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct DigestSettings {
+    pub enabled: bool,
+    /// How long changes are gathered before a digest goes out, in minutes (1 to 1440).
+    #[validate(range(min = 1, max = 1440))]
+    #[schema(minimum = 1, maximum = 1440)]
+    pub window_minutes: u32,
+    /// From how many changes in one poll a digest replaces single messages (2 to 10000).
+    #[validate(range(min = 2, max = 10000))]
+    #[schema(minimum = 2, maximum = 10000)]
+    pub threshold: u32,
+}
+
+impl Default for DigestSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            window_minutes: 15,
+            threshold: 10,
+        }
+    }
+}
+
+// ---- polling_settings -------------------------------------------------------------------------
+
+/// How often each source is polled, and how long collected data is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PollingSettings {
+    /// Polling of this tenant stops entirely when false.
+    pub enabled: bool,
+    #[validate(nested)]
+    pub intervals: PollingIntervals,
+    /// Random spread added to each interval so tenants do not poll in lock-step (0 to 50 %).
+    #[validate(range(max = 50))]
+    #[schema(minimum = 0, maximum = 50)]
+    pub jitter_percent: u32,
+    #[validate(nested)]
+    pub retention: RetentionSettings,
+}
+
+impl Default for PollingSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            intervals: PollingIntervals::default(),
+            jitter_percent: 10,
+            retention: RetentionSettings::default(),
+        }
+    }
+}
+
+/// Minutes between polls, per source. A source set to `null` is not polled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PollingIntervals {
+    /// Entra ID (1 to 1440 minutes).
+    #[validate(range(min = 1, max = 1440))]
+    #[schema(minimum = 1, maximum = 1440)]
+    pub entra: Option<u32>,
+    /// Intune (1 to 1440 minutes).
+    #[validate(range(min = 1, max = 1440))]
+    #[schema(minimum = 1, maximum = 1440)]
+    pub intune: Option<u32>,
+    /// Azure Resource Manager (1 to 1440 minutes).
+    #[validate(range(min = 1, max = 1440))]
+    #[schema(minimum = 1, maximum = 1440)]
+    pub arm: Option<u32>,
+    /// Entra sign-in logs (1 to 60 minutes).
+    #[validate(range(min = 1, max = 60))]
+    #[schema(minimum = 1, maximum = 60)]
+    pub signins: Option<u32>,
+}
+
+impl Default for PollingIntervals {
+    fn default() -> Self {
+        Self {
+            entra: Some(15),
+            intune: Some(30),
+            arm: Some(60),
+            signins: Some(5),
+        }
+    }
+}
+
+/// How long collected data is kept, in days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// Sign-in log retention (1 to 3650 days).
+    #[validate(range(min = 1, max = 3650))]
+    #[schema(minimum = 1, maximum = 3650)]
+    pub signin_days: u32,
+    /// Configuration history retention (1 to 3650 days).
+    #[validate(range(min = 1, max = 3650))]
+    #[schema(minimum = 1, maximum = 3650)]
+    pub history_days: u32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            signin_days: 90,
+            history_days: 365,
+        }
+    }
+}
+
+// ---- drift_thresholds -------------------------------------------------------------------------
+
+/// What counts as drift and how much it matters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct DriftThresholds {
+    /// Paths whose changes are not drift (at most 500).
+    #[validate(length(max = 500), nested)]
+    #[schema(max_items = 500)]
+    pub ignore_paths: Vec<IgnoreRule>,
+    /// Rules that rate a change; the first that matches wins (at most 500).
+    #[validate(length(max = 500), nested)]
+    #[schema(max_items = 500)]
+    pub severity_rules: Vec<SeverityRule>,
+    /// The severity of a change no rule matches.
+    pub default_severity: Severity,
+}
+
+impl Default for DriftThresholds {
+    fn default() -> Self {
+        Self {
+            ignore_paths: Vec::new(),
+            severity_rules: Vec::new(),
+            default_severity: Severity::Medium,
+        }
+    }
+}
+
+/// Ignore changes at a path of matching resources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreRule {
+    /// Only resources of this source; all sources when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// Only resources of this type (case-insensitive); all types when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(length(min = 1, max = 200))]
+    #[schema(example = "microsoft.graph.conditionalAccessPolicy")]
+    pub resource_type: Option<String>,
+    /// A JSON Pointer (RFC 6901) into the resource; `*` matches any one segment, and the rule
+    /// covers everything below the path.
+    #[validate(length(min = 1, max = 500), custom(function = "validate_pointer"))]
+    #[schema(example = "/properties/provisioningState")]
+    pub path: String,
+    /// Why the path is ignored, for the next admin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(length(max = 500))]
+    pub reason: Option<String>,
+}
+
+/// Rate matching changes with a severity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityRule {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(length(min = 1, max = 200))]
+    pub resource_type: Option<String>,
+    /// The rule matches when a changed path starts with this JSON Pointer (`*` matches any one
+    /// segment); any change when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(length(min = 1, max = 500), custom(function = "validate_pointer"))]
+    #[schema(example = "/conditions/users")]
+    pub path_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_type: Option<ChangeType>,
+    pub severity: Severity,
+}
+
+/// A JSON Pointer: empty, or `/` followed by segments in which `~` only appears as `~0` or `~1`.
+fn validate_pointer(pointer: &str) -> Result<(), ValidationError> {
+    if !pointer.starts_with('/') {
+        return Err(error(
+            "json_pointer",
+            "must be a JSON Pointer starting with /".into(),
+        ));
+    }
+    let mut chars = pointer.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
+            return Err(error(
+                "json_pointer",
+                "~ must be written ~0, and / inside a segment ~1".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_empty_document_means_the_defaults() {
+        let parsed: PollingSettings = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(parsed, PollingSettings::default());
+        let parsed: DriftThresholds = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(parsed, DriftThresholds::default());
+        assert!(NotificationSettings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert!(serde_json::from_value::<PollingSettings>(json!({"intervalls": {}})).is_err());
+        assert!(
+            serde_json::from_value::<PollingIntervals>(json!({"entra": 5, "graph": 5})).is_err()
+        );
+    }
+
+    #[test]
+    fn channels_need_the_right_target() {
+        let channel =
+            |kind: ChannelKind, url: Option<&str>, recipients: &[&str]| NotificationChannel {
+                name: "c".into(),
+                kind,
+                enabled: true,
+                url: url.map(str::to_owned),
+                recipients: recipients.iter().map(|s| s.to_string()).collect(),
+                min_severity: None,
+            };
+        assert!(channel(
+            ChannelKind::Teams,
+            Some("https://contoso.webhook.office.com/x"),
+            &[]
+        )
+        .validate()
+        .is_ok());
+        assert!(channel(
+            ChannelKind::Webhook,
+            Some("http://127.0.0.1:9000/hook"),
+            &[]
+        )
+        .validate()
+        .is_ok());
+        assert!(
+            channel(ChannelKind::Webhook, Some("http://example.com/hook"), &[])
+                .validate()
+                .is_err()
+        );
+        assert!(channel(ChannelKind::Slack, None, &[]).validate().is_err());
+        assert!(channel(ChannelKind::Email, None, &["secops@contoso.com"])
+            .validate()
+            .is_ok());
+        assert!(channel(ChannelKind::Email, None, &["not-an-address"])
+            .validate()
+            .is_err());
+        assert!(channel(ChannelKind::Email, Some("https://x"), &["a@b.co"])
+            .validate()
+            .is_err());
+    }
+
+    #[test]
+    fn duplicate_channel_names_are_refused() {
+        let teams = NotificationChannel {
+            name: "Ops".into(),
+            kind: ChannelKind::Teams,
+            enabled: true,
+            url: Some("https://contoso.webhook.office.com/x".into()),
+            recipients: vec![],
+            min_severity: None,
+        };
+        let mut twice = teams.clone();
+        twice.name = "ops".into();
+        let settings = NotificationSettings {
+            channels: vec![teams, twice],
+            ..NotificationSettings::default()
+        };
+        assert!(settings.validate().is_err());
+    }
+
+    #[test]
+    fn pointers_must_be_well_formed() {
+        assert!(validate_pointer("/properties/tags/*").is_ok());
+        assert!(validate_pointer("/a~1b/c~0d").is_ok());
+        assert!(validate_pointer("properties").is_err());
+        assert!(validate_pointer("/a~2").is_err());
+    }
+
+    #[test]
+    fn intervals_are_bounded() {
+        let mut settings = PollingSettings::default();
+        settings.intervals.signins = Some(61);
+        settings.intervals.arm = Some(0);
+        let err = crate::CoreError::from(settings.validate().unwrap_err());
+        let crate::CoreError::Invalid(fields) = err else {
+            panic!()
+        };
+        let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(names, ["intervals.arm", "intervals.signins"]);
+    }
+}
