@@ -1,1 +1,13 @@
+//! The HTTP face of Azure Drift Detector: routes, problem documents and the OpenAPI document.
 
+pub mod app;
+pub mod config;
+pub mod extract;
+pub mod openapi;
+pub mod problem;
+pub mod responses;
+pub mod routes;
+pub mod state;
+
+pub use app::{app, metrics, openapi, HttpOptions};
+pub use state::AppState;

@@ -36,6 +36,8 @@ pub enum CoreError {
     Conflict(String),
     #[error("the request has invalid fields")]
     Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Malformed(String),
     #[error("invalid cursor: {0}")]
     InvalidCursor(String),
     #[error("the database is unavailable")]

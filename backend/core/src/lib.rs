@@ -7,6 +7,7 @@ pub mod pagination;
 
 pub mod configurations;
 pub mod history;
+pub mod input;
 pub mod permissions;
 pub mod roles;
 pub mod settings;

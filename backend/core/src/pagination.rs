@@ -171,7 +171,33 @@ macro_rules! sort_orders {
             }
         }
 
-        /// A sort order: the field and its direction.
+        /// Documents the `sort` query parameter with every accepted value.
+        impl utoipa::IntoParams for $name {
+            fn into_params(
+                parameter_in_provider: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+            ) -> Vec<utoipa::openapi::path::Parameter> {
+                use utoipa::openapi::schema::{ObjectBuilder, Type};
+                let mut values: Vec<String> = Vec::new();
+                for field in $name::ALL {
+                    values.push(field.field().to_owned());
+                    values.push(format!("-{}", field.field()));
+                }
+                let default = $crate::pagination::sort_key_text($name::$default.field(), $descending);
+                vec![utoipa::openapi::path::ParameterBuilder::new()
+                    .name("sort")
+                    .parameter_in(parameter_in_provider().unwrap_or_default())
+                    .required(utoipa::openapi::Required::False)
+                    .description(Some("The field to sort by; a leading `-` sorts in descending order. Ties are broken by id."))
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(values))
+                            .default(Some(serde_json::Value::String(default))),
+                    ))
+                    .build()]
+            }
+        }
+
         impl Default for $crate::pagination::Sort<$name> {
             fn default() -> Self {
                 $crate::pagination::Sort { field: $name::$default, descending: $descending }

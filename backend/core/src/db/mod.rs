@@ -34,3 +34,10 @@ pub fn like_pattern(needle: &str) -> String {
     pattern.push('%');
     pattern
 }
+
+/// Checks that the database answers a query.
+pub fn ping(conn: &mut DbConnection) -> Result<(), crate::CoreError> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! The actix application, built the same way by `main` and by the tests.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::{web, App};
+use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::extract::BodyLimit;
+use crate::openapi::ApiDoc;
+use crate::problem::{Problem, ProblemKind, PROBLEM_CONTENT_TYPE};
+use crate::routes;
+use crate::state::AppState;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpOptions {
+    /// The largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1 << 20,
+        }
+    }
+}
+
+/// Request counts and latencies by route pattern, method and status, served at `/metrics`.
+/// Build it once per process and share it between actix's workers.
+pub fn metrics() -> PrometheusMetrics {
+    PrometheusMetricsBuilder::new("drift_api")
+        .endpoint("/metrics")
+        // Unmatched paths share one label so that scanners cannot blow up the label set.
+        .mask_unmatched_patterns("UNMATCHED")
+        .build()
+        .expect("the metrics registry accepts its own metrics")
+}
+
+/// The OpenAPI document, generated from the same route list that serves requests.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure))
+        .configure(routes::operations::configure)
+        .split_for_parts();
+    api
+}
+
+pub fn app(
+    state: AppState,
+    options: HttpOptions,
+    metrics: PrometheusMetrics,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .app_data(web::Data::new(state))
+        .app_data(BodyLimit(options.max_body_bytes))
+        .app_data(web::PayloadConfig::new(options.max_body_bytes))
+        .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure))
+        .configure(routes::operations::configure)
+        .split_for_parts();
+    app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
+        .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+        .wrap(
+            Logger::new(r#"%a "%r" %s %b %Dms"#)
+                .exclude("/health")
+                .exclude("/metrics"),
+        )
+        .wrap(metrics)
+}
+
+/// Gives error responses that are not problem documents yet (actix's own 404 and 405, say) the
+/// problem+json shape, so clients see one error format everywhere.
+fn problem_for_bare_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let already_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_CONTENT_TYPE.as_bytes());
+    if already_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, _) = res.into_parts();
+    let kind = ProblemKind::from_status(status);
+    let detail = match kind {
+        ProblemKind::NotFound => Some(format!("no resource at {} {}", req.method(), req.path())),
+        ProblemKind::MethodNotAllowed => {
+            Some(format!("{} is not allowed on {}", req.method(), req.path()))
+        }
+        _ => None,
+    };
+    let mut problem = Problem::new(kind, detail);
+    problem.status = status.as_u16();
+    let response = ServiceResponse::new(req, problem.into_response());
+    Ok(ErrorHandlerResponse::Response(
+        response.map_into_right_body::<B>(),
+    ))
+}

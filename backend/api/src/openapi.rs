@@ -1,0 +1,29 @@
+//! The parts of the OpenAPI document that no route declares.
+
+use utoipa::OpenApi;
+
+use crate::problem::Problem;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Azure Drift Detector API",
+        description = "Tenants, users, roles and settings; the polled configurations of each tenant's \
+Microsoft cloud, their change history (drift) and the Entra sign-in logs.\n\n\
+Lists use cursor pagination: pass a page's `next_cursor` as `cursor` to get the next one. \
+Every error is an RFC 7807 `application/problem+json` document.",
+        license(name = "MIT")
+    ),
+    components(schemas(Problem, drift_core::FieldError)),
+    tags(
+        (name = "tenants", description = "Organisations, each linked to an Entra tenant"),
+        (name = "users", description = "People who use the product for a tenant"),
+        (name = "roles", description = "Named permission lists"),
+        (name = "settings", description = "Notification, polling and drift-threshold settings, versioned"),
+        (name = "configurations", description = "The current state of every polled resource"),
+        (name = "history", description = "Every change of every configuration: the drift feed"),
+        (name = "signing-logs", description = "Entra sign-in events"),
+        (name = "operations", description = "Health and readiness")
+    )
+)]
+pub struct ApiDoc;

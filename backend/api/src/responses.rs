@@ -1,0 +1,93 @@
+//! The error responses routes declare in the OpenAPI document, grouped by kind of route.
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::{ContentBuilder, RefOr, Response, ResponseBuilder};
+use utoipa::IntoResponses;
+
+use crate::problem::{ProblemKind, PROBLEM_CONTENT_TYPE};
+
+fn problem_responses(kinds: &[(ProblemKind, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    kinds
+        .iter()
+        .map(|(kind, description)| {
+            let content = ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                .build();
+            let response = ResponseBuilder::new()
+                .description(*description)
+                .content(PROBLEM_CONTENT_TYPE, content)
+                .build();
+            (kind.status().as_u16().to_string(), RefOr::T(response))
+        })
+        .collect()
+}
+
+const BAD_REQUEST: (ProblemKind, &str) = (
+    ProblemKind::BadRequest,
+    "Malformed request: bad id, query string, JSON or cursor",
+);
+const NOT_FOUND: (ProblemKind, &str) = (ProblemKind::NotFound, "No such resource (or tenant)");
+const CONFLICT: (ProblemKind, &str) = (
+    ProblemKind::Conflict,
+    "Conflicts with the current state, e.g. a duplicate",
+);
+const TOO_LARGE: (ProblemKind, &str) = (
+    ProblemKind::PayloadTooLarge,
+    "The request body exceeds the limit",
+);
+const MEDIA_TYPE: (ProblemKind, &str) = (ProblemKind::UnsupportedMediaType, "The body is not JSON");
+const INVALID: (ProblemKind, &str) = (
+    ProblemKind::ValidationFailed,
+    "Invalid fields, each named in `errors`",
+);
+const UNAVAILABLE: (ProblemKind, &str) = (
+    ProblemKind::ServiceUnavailable,
+    "The database is unavailable",
+);
+const INTERNAL: (ProblemKind, &str) = (ProblemKind::Internal, "Unexpected server error");
+
+/// Errors of a route that reads one resource.
+pub struct ReadErrors;
+
+impl IntoResponses for ReadErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problem_responses(&[BAD_REQUEST, NOT_FOUND, UNAVAILABLE, INTERNAL])
+    }
+}
+
+/// Errors of a list route.
+pub struct ListErrors;
+
+impl IntoResponses for ListErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problem_responses(&[BAD_REQUEST, NOT_FOUND, INVALID, UNAVAILABLE, INTERNAL])
+    }
+}
+
+/// Errors of a route that creates or changes a resource from a JSON body.
+pub struct WriteErrors;
+
+impl IntoResponses for WriteErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problem_responses(&[
+            BAD_REQUEST,
+            NOT_FOUND,
+            CONFLICT,
+            TOO_LARGE,
+            MEDIA_TYPE,
+            INVALID,
+            UNAVAILABLE,
+            INTERNAL,
+        ])
+    }
+}
+
+/// Errors of a delete route.
+pub struct DeleteErrors;
+
+impl IntoResponses for DeleteErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problem_responses(&[BAD_REQUEST, NOT_FOUND, CONFLICT, UNAVAILABLE, INTERNAL])
+    }
+}

@@ -1,0 +1,32 @@
+//! The HTTP routes, one module per resource.
+
+pub mod configurations;
+pub mod history;
+pub mod operations;
+pub mod roles;
+pub mod settings;
+pub mod signing_logs;
+pub mod tenants;
+pub mod users;
+
+use actix_web::http::header;
+use actix_web::HttpResponse;
+use serde::Serialize;
+
+/// Registers every `/api/v1` route.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    tenants::configure(cfg);
+    users::configure(cfg);
+    roles::configure(cfg);
+    settings::configure(cfg);
+    configurations::configure(cfg);
+    history::configure(cfg);
+    signing_logs::configure(cfg);
+}
+
+/// `201 Created` with the new resource and its location.
+pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(body)
+}

@@ -1,0 +1,137 @@
+//! Parsing of client documents: JSON whose errors name the failing field, and JSON Merge Patch.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{CoreError, CoreResult, FieldError};
+
+/// Parses JSON, naming the failing field for type errors and unknown fields.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> CoreResult<T> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(CoreError::Malformed(
+            "the request body is empty; a JSON document is required".into(),
+        ));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
+    deserializer
+        .end()
+        .map_err(|e| CoreError::Malformed(format!("the request body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> CoreError {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    match inner.classify() {
+        serde_json::error::Category::Data => {
+            let message = inner.to_string();
+            // serde_json appends " at line L column C", which means nothing in a form.
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_owned();
+            let code = if message.starts_with("unknown field") {
+                "unknown_field"
+            } else if message.starts_with("missing field") {
+                "required"
+            } else if message.starts_with("unknown variant") {
+                "unknown_value"
+            } else {
+                "type"
+            };
+            let field = match (code, path.as_str()) {
+                ("required", ".") => missing_field_name(&message).unwrap_or_default(),
+                ("required", prefix) => match missing_field_name(&message) {
+                    Some(name) => format!("{prefix}.{name}"),
+                    None => prefix.to_owned(),
+                },
+                (_, ".") => String::new(),
+                (_, path) => path.to_owned(),
+            };
+            CoreError::Invalid(vec![FieldError::new(field, code, message)])
+        }
+        _ => CoreError::Malformed(format!("the request body is not valid JSON: {inner}")),
+    }
+}
+
+fn missing_field_name(message: &str) -> Option<String> {
+    message.split('`').nth(1).map(str::to_owned)
+}
+
+/// Applies a JSON Merge Patch (RFC 7396) to the writable representation of a resource and
+/// parses the result, so that a patched document is checked exactly like a full replacement.
+pub fn merge_patch<T: Serialize + DeserializeOwned>(
+    current: &T,
+    patch: &serde_json::Value,
+) -> CoreResult<T> {
+    let mut document =
+        serde_json::to_value(current).map_err(|e| CoreError::Internal(e.to_string()))?;
+    json_patch::merge(&mut document, patch);
+    let bytes = serde_json::to_vec(&document).map_err(|e| CoreError::Internal(e.to_string()))?;
+    parse_json(&bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[test]
+    fn json_type_errors_name_the_field() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Inner {
+            minutes: u32,
+        }
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Outer {
+            items: Vec<Inner>,
+        }
+        let Err(CoreError::Invalid(fields)) =
+            parse_json::<Outer>(br#"{"items":[{"minutes":"ten"}]}"#)
+        else {
+            panic!("expected field errors")
+        };
+        assert_eq!(fields[0].field, "items[0].minutes");
+        let Err(CoreError::Invalid(fields)) = parse_json::<Outer>(br#"{"itmes":[]}"#) else {
+            panic!()
+        };
+        assert_eq!(fields[0].code, "unknown_field");
+        let Err(CoreError::Invalid(fields)) = parse_json::<Outer>(br#"{"items":[{}]}"#) else {
+            panic!()
+        };
+        assert_eq!(
+            (fields[0].field.as_str(), fields[0].code.as_str()),
+            ("items[0].minutes", "required")
+        );
+        assert!(matches!(
+            parse_json::<Outer>(b"{\"items\":"),
+            Err(CoreError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn a_merge_patch_changes_only_what_it_names() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Doc {
+            a: u32,
+            b: Option<String>,
+        }
+        let current = Doc {
+            a: 1,
+            b: Some("x".into()),
+        };
+        let patched: Doc = merge_patch(&current, &serde_json::json!({"b": null})).unwrap();
+        assert_eq!(patched, Doc { a: 1, b: None });
+        assert!(matches!(
+            merge_patch(&current, &serde_json::json!({"c": 1})),
+            Err(CoreError::Invalid(_))
+        ));
+    }
+}
