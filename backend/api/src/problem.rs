@@ -153,7 +153,8 @@ impl ApiError {
     }
 }
 
-fn validation_problem(fields: Vec<FieldError>) -> Problem {
+fn validation_problem(mut fields: Vec<FieldError>) -> Problem {
+    fields.sort_by(|a, b| a.field.cmp(&b.field));
     let detail = fields
         .iter()
         .map(|f| {
