@@ -23,9 +23,9 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn number<T: std::str::FromStr>(name: &str, min: T, max: T) -> Result<Option<T>, String>
+fn number<T>(name: &str, min: T, max: T) -> Result<Option<T>, String>
 where
-    T: PartialOrd + std::fmt::Display + Copy,
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
     match var(name) {
         None => Ok(None),

@@ -129,7 +129,7 @@ impl FromRequest for MergePatch {
                 }
             }
             let bytes = read_body(req, payload).await?;
-            let patch: serde_json::Value = drift_core::input::parse_json(&bytes)?;
+            let patch = drift_core::input::parse_json_value(&bytes)?;
             if !patch.is_object() {
                 return Err(ApiError::bad_request("a merge patch must be a JSON object"));
             }

@@ -118,7 +118,8 @@ pub fn record(conn: &mut DbConnection, tenant_id: i64, entry: &NewHistoryEntry) 
 }
 
 pub fn get(conn: &mut DbConnection, tenant_id: i64, id: i64) -> CoreResult<HistoryEntry> {
-    let found: Option<(HistorySummary, (Option<Json>, Option<Json>))> = history::table
+    type Row = (HistorySummary, (Option<Json>, Option<Json>));
+    let found: Option<Row> = history::table
         .inner_join(configurations::table)
         .filter(history::tenant_id.eq(tenant_id))
         .filter(history::id.eq(id))

@@ -5,19 +5,31 @@ use serde::Serialize;
 
 use crate::error::{CoreError, CoreResult, FieldError};
 
-/// Parses JSON, naming the failing field for type errors and unknown fields.
+/// Parses a JSON object of type `T`: malformed JSON is [`CoreError::Malformed`]; a document of
+/// the wrong shape is [`CoreError::Invalid`] naming the failing field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> CoreResult<T> {
+    from_document(parse_json_value(bytes)?)
+}
+
+/// Parses any JSON document, checking only its syntax. The whole body is read first, so a
+/// syntax error anywhere is reported as such, never as a missing field.
+pub fn parse_json_value(bytes: &[u8]) -> CoreResult<serde_json::Value> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(CoreError::Malformed(
             "the request body is empty; a JSON document is required".into(),
         ));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
-    deserializer
-        .end()
-        .map_err(|e| CoreError::Malformed(format!("the request body is not valid JSON: {e}")))?;
-    Ok(value)
+    serde_json::from_slice(bytes)
+        .map_err(|e| CoreError::Malformed(format!("the request body is not valid JSON: {e}")))
+}
+
+/// Turns a JSON object into `T`, naming the failing field for type errors and unknown fields.
+/// Only objects are accepted: serde would otherwise read a struct from an array by position.
+pub fn from_document<T: DeserializeOwned>(document: serde_json::Value) -> CoreResult<T> {
+    if !document.is_object() {
+        return Err(CoreError::invalid("", "type", "the body must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(document).map_err(json_error)
 }
 
 fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> CoreError {
@@ -69,8 +81,7 @@ pub fn merge_patch<T: Serialize + DeserializeOwned>(
     let mut document =
         serde_json::to_value(current).map_err(|e| CoreError::Internal(e.to_string()))?;
     json_patch::merge(&mut document, patch);
-    let bytes = serde_json::to_vec(&document).map_err(|e| CoreError::Internal(e.to_string()))?;
-    parse_json(&bytes)
+    from_document(document)
 }
 
 #[cfg(test)]

@@ -1,0 +1,153 @@
+//! The migrations of both backends build the same schema, apply from empty and roll back.
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use drift_core::db::{revert_all_migrations, run_migrations, Backend};
+use drift_testing::TestDb;
+
+#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Column {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+}
+
+const TABLES: [&str; 7] = [
+    "configuration_history",
+    "configurations",
+    "roles",
+    "settings",
+    "signing_logs",
+    "tenants",
+    "users",
+];
+
+/// Every (table, column) of the application's tables, as the database itself reports them.
+fn columns(db: &TestDb) -> Vec<Column> {
+    let mut conn = db.conn();
+    let sql = match conn.backend() {
+        Backend::Postgres => "SELECT table_name::text AS table_name, column_name::text AS column_name \
+                 FROM information_schema.columns WHERE table_schema = 'public' \
+                 AND table_name NOT LIKE '\\_\\_diesel%'"
+            .to_owned(),
+        Backend::Sqlite => "SELECT m.name AS table_name, p.name AS column_name \
+                 FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '\\_\\_diesel%' ESCAPE '\\'"
+            .to_owned(),
+    };
+    let mut found: Vec<Column> = diesel::sql_query(sql).load(&mut *conn).unwrap();
+    found.sort();
+    found
+}
+
+/// The columns the Diesel schema declares.
+fn schema_columns() -> Vec<Column> {
+    use drift_core::db::schema::*;
+    use diesel::Table;
+    let mut all = Vec::new();
+    macro_rules! add {
+        ($table:ident) => {
+            for name in column_names::<$table::table>() {
+                all.push(Column { table_name: stringify!($table).to_owned(), column_name: name.to_owned() });
+            }
+        };
+    }
+    fn column_names<T: Table>() -> Vec<&'static str>
+    where
+        T::AllColumns: ColumnNames,
+    {
+        T::all_columns().names()
+    }
+    add!(tenants);
+    add!(roles);
+    add!(users);
+    add!(settings);
+    add!(configurations);
+    add!(configuration_history);
+    add!(signing_logs);
+    all.sort();
+    all
+}
+
+/// Names of a tuple of columns.
+trait ColumnNames {
+    fn names(&self) -> Vec<&'static str>;
+}
+
+macro_rules! impl_column_names {
+    ($($c:ident),+) => {
+        impl<$($c: diesel::Column),+> ColumnNames for ($($c,)+) {
+            fn names(&self) -> Vec<&'static str> {
+                vec![$($c::NAME),+]
+            }
+        }
+    };
+}
+impl_column_names!(A, B, C, D);
+impl_column_names!(A, B, C, D, E, F);
+impl_column_names!(A, B, C, D, E, F, G, H, I, J);
+impl_column_names!(A, B, C, D, E, F, G, H, I, J, K);
+impl_column_names!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O);
+
+#[test]
+fn both_backends_have_exactly_the_columns_the_schema_declares() {
+    let expected = schema_columns();
+    for make_db in TestDb::each() {
+        let db = make_db();
+        assert_eq!(columns(&db), expected, "{:?}", db.url());
+    }
+}
+
+#[test]
+fn migrations_roll_back_to_empty_and_apply_again() {
+    for make_db in TestDb::each() {
+        let db = make_db();
+        let mut conn = db.conn();
+        let reverted = revert_all_migrations(&mut conn).unwrap();
+        assert_eq!(reverted, 2, "{:?}", db.url());
+        drop(conn);
+        let remaining: Vec<String> = columns(&db).into_iter().map(|c| c.table_name).collect();
+        assert!(remaining.iter().all(|t| !TABLES.contains(&t.as_str())), "{:?}: {remaining:?}", db.url());
+        let mut conn = db.conn();
+        run_migrations(&mut conn).unwrap();
+        drop(conn);
+        assert_eq!(columns(&db), schema_columns(), "{:?}", db.url());
+        // Running them again is a no-op.
+        run_migrations(&mut db.conn()).unwrap();
+    }
+}
+
+#[test]
+fn the_built_in_roles_are_seeded() {
+    for make_db in TestDb::each() {
+        let db = make_db();
+        let mut conn = db.conn();
+        for name in ["superadmin", "admin", "operator", "viewer"] {
+            let role = drift_core::roles::find_by_name(&mut conn, name).unwrap().unwrap_or_else(|| panic!("{name}"));
+            assert!(role.built_in);
+            assert!(!role.permissions.is_empty());
+        }
+        let superadmin = drift_core::roles::find_by_name(&mut conn, "superadmin").unwrap().unwrap();
+        assert_eq!(superadmin.permissions, drift_core::permissions::Permission::ALL.to_vec());
+    }
+}
+
+#[test]
+fn sqlite_enforces_foreign_keys_and_uses_wal() {
+    let db = TestDb::sqlite();
+    let mut conn = db.conn();
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = Text)]
+        journal_mode: String,
+    }
+    let mode: Mode = diesel::sql_query("PRAGMA journal_mode").get_result(&mut *conn).unwrap();
+    assert_eq!(mode.journal_mode, "wal");
+    let orphan = diesel::sql_query(
+        "INSERT INTO settings (tenant_id, notification_settings, polling_settings, drift_thresholds, last_updated) \
+         VALUES (999, '{}', '{}', '{}', '2026-01-01T00:00:00.000000Z')",
+    )
+    .execute(&mut *conn);
+    assert!(orphan.is_err(), "a settings row for a missing tenant must be refused");
+}
