@@ -85,16 +85,17 @@ pub fn app(
         .wrap(metrics)
 }
 
-/// Gives error responses that are not problem documents yet (actix's own 404 and 405, say) the
-/// problem+json shape, so clients see one error format everywhere.
+/// Gives error responses without a JSON body (actix's own 404 and 405, say) the problem+json
+/// shape, so clients see one error format everywhere. JSON bodies (problems, and `/ready`'s
+/// status document) pass through.
 fn problem_for_bare_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let already_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == PROBLEM_CONTENT_TYPE.as_bytes());
-    if already_problem {
+    let is_json = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v == PROBLEM_CONTENT_TYPE.as_bytes() || v.starts_with(b"application/json")
+    });
+    if is_json {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
