@@ -73,7 +73,9 @@ CREATE TABLE configurations (
     CONSTRAINT configurations_tenant_source_resource_key UNIQUE (tenant_id, source, resource_id)
 );
 CREATE INDEX configurations_tenant_name_idx ON configurations (tenant_id, resource_name, id);
-CREATE INDEX configurations_tenant_type_idx ON configurations (tenant_id, resource_type, id);
+-- Types are compared case-insensitively (ARM types differ in case between APIs).
+CREATE INDEX configurations_tenant_type_idx ON configurations (tenant_id, lower(resource_type), id);
+CREATE INDEX configurations_tenant_type_sort_idx ON configurations (tenant_id, resource_type, id);
 CREATE INDEX configurations_tenant_last_updated_idx ON configurations (tenant_id, last_updated, id);
 
 CREATE TABLE configuration_history (
@@ -91,7 +93,7 @@ CREATE TABLE configuration_history (
 );
 CREATE INDEX configuration_history_configuration_idx ON configuration_history (configuration_id, changed_at, id);
 CREATE INDEX configuration_history_tenant_changed_at_idx ON configuration_history (tenant_id, changed_at, id);
-CREATE INDEX configuration_history_tenant_changed_by_idx ON configuration_history (tenant_id, changed_by);
+CREATE INDEX configuration_history_tenant_changed_by_idx ON configuration_history (tenant_id, lower(changed_by));
 
 CREATE TABLE signing_logs (
     id          BIGSERIAL PRIMARY KEY,
@@ -108,7 +110,7 @@ CREATE TABLE signing_logs (
     CONSTRAINT signing_logs_tenant_log_id_key UNIQUE (tenant_id, log_id)
 );
 CREATE INDEX signing_logs_tenant_timestamp_idx ON signing_logs (tenant_id, "timestamp", id);
-CREATE INDEX signing_logs_tenant_actor_idx ON signing_logs (tenant_id, actor);
+CREATE INDEX signing_logs_tenant_actor_idx ON signing_logs (tenant_id, lower(actor));
 CREATE INDEX signing_logs_tenant_status_idx ON signing_logs (tenant_id, status);
 CREATE INDEX signing_logs_tenant_client_ip_idx ON signing_logs (tenant_id, client_ip);
-CREATE INDEX signing_logs_tenant_action_idx ON signing_logs (tenant_id, action);
+CREATE INDEX signing_logs_tenant_action_idx ON signing_logs (tenant_id, lower(action));
