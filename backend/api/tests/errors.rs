@@ -121,10 +121,25 @@ on_both_backends! {
 #[actix_web::test]
 async fn oversized_bodies_are_refused_with_413() {
     for db in [common::TestDb::sqlite(), common::TestDb::postgres()] {
-        let app = TestApp::spawn_with(db, HttpOptions { max_body_bytes: 4096 }).await;
-        let big = format!("{{\"name\": \"{}\", \"azure_tenant_id\": \"{}\"}}", "a".repeat(5000), common::guid(1));
+        let app = TestApp::spawn_with(
+            db,
+            HttpOptions {
+                max_body_bytes: 4096,
+            },
+        )
+        .await;
+        let big = format!(
+            "{{\"name\": \"{}\", \"azure_tenant_id\": \"{}\"}}",
+            "a".repeat(5000),
+            common::guid(1)
+        );
         let problem = app
-            .raw(Method::POST, "/api/v1/tenants", "application/json", big.clone())
+            .raw(
+                Method::POST,
+                "/api/v1/tenants",
+                "application/json",
+                big.clone(),
+            )
             .await
             .expect_problem(413, "payload-too-large");
         assert!(problem["detail"].as_str().unwrap().contains("4096"));
@@ -142,7 +157,9 @@ async fn oversized_bodies_are_refused_with_413() {
     }
 }
 
-fn futures_util_stream(text: String) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+fn futures_util_stream(
+    text: String,
+) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
     struct Chunks(Vec<Vec<u8>>);
     impl futures_core::Stream for Chunks {
         type Item = Result<Vec<u8>, std::io::Error>;
@@ -150,7 +167,11 @@ fn futures_util_stream(text: String) -> impl futures_core::Stream<Item = Result<
             mut self: std::pin::Pin<&mut Self>,
             _: &mut std::task::Context<'_>,
         ) -> std::task::Poll<Option<Self::Item>> {
-            std::task::Poll::Ready(if self.0.is_empty() { None } else { Some(Ok(self.0.remove(0))) })
+            std::task::Poll::Ready(if self.0.is_empty() {
+                None
+            } else {
+                Some(Ok(self.0.remove(0)))
+            })
         }
     }
     Chunks(text.into_bytes().chunks(1000).map(|c| c.to_vec()).collect())

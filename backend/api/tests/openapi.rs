@@ -17,7 +17,11 @@ fn committed_openapi_document_is_current() {
 fn every_operation_documents_its_errors_as_problems() {
     let document = serde_json::to_value(drift_api::openapi()).unwrap();
     let paths = document["paths"].as_object().unwrap();
-    assert!(paths.len() >= 15, "expected the whole API, found {} paths", paths.len());
+    assert!(
+        paths.len() >= 15,
+        "expected the whole API, found {} paths",
+        paths.len()
+    );
     for (path, item) in paths {
         for (method, operation) in item.as_object().unwrap() {
             if !path.starts_with("/api/v1") {
@@ -27,14 +31,21 @@ fn every_operation_documents_its_errors_as_problems() {
             for status in ["400", "404", "500"] {
                 let content = &responses
                     .get(status)
-                    .unwrap_or_else(|| panic!("{method} {path} does not document {status}"))["content"];
+                    .unwrap_or_else(|| panic!("{method} {path} does not document {status}"))
+                    ["content"];
                 assert!(
                     content.get("application/problem+json").is_some(),
                     "{method} {path} {status} is not problem+json"
                 );
             }
-            assert!(operation["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path} has no tag");
-            assert!(operation["summary"].is_string(), "{method} {path} has no summary");
+            assert!(
+                operation["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{method} {path} has no tag"
+            );
+            assert!(
+                operation["summary"].is_string(),
+                "{method} {path} has no summary"
+            );
         }
     }
 }

@@ -27,7 +27,11 @@ pub fn parse_json_value(bytes: &[u8]) -> CoreResult<serde_json::Value> {
 /// Only objects are accepted: serde would otherwise read a struct from an array by position.
 pub fn from_document<T: DeserializeOwned>(document: serde_json::Value) -> CoreResult<T> {
     if !document.is_object() {
-        return Err(CoreError::invalid("", "type", "the body must be a JSON object"));
+        return Err(CoreError::invalid(
+            "",
+            "type",
+            "the body must be a JSON object",
+        ));
     }
     serde_path_to_error::deserialize(document).map_err(json_error)
 }

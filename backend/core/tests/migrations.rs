@@ -43,13 +43,16 @@ fn columns(db: &TestDb) -> Vec<Column> {
 
 /// The columns the Diesel schema declares.
 fn schema_columns() -> Vec<Column> {
-    use drift_core::db::schema::*;
     use diesel::Table;
+    use drift_core::db::schema::*;
     let mut all = Vec::new();
     macro_rules! add {
         ($table:ident) => {
             for name in column_names::<$table::table>() {
-                all.push(Column { table_name: stringify!($table).to_owned(), column_name: name.to_owned() });
+                all.push(Column {
+                    table_name: stringify!($table).to_owned(),
+                    column_name: name.to_owned(),
+                });
             }
         };
     }
@@ -108,7 +111,11 @@ fn migrations_roll_back_to_empty_and_apply_again() {
         assert_eq!(reverted, 2, "{:?}", db.url());
         drop(conn);
         let remaining: Vec<String> = columns(&db).into_iter().map(|c| c.table_name).collect();
-        assert!(remaining.iter().all(|t| !TABLES.contains(&t.as_str())), "{:?}: {remaining:?}", db.url());
+        assert!(
+            remaining.iter().all(|t| !TABLES.contains(&t.as_str())),
+            "{:?}: {remaining:?}",
+            db.url()
+        );
         let mut conn = db.conn();
         run_migrations(&mut conn).unwrap();
         drop(conn);
@@ -124,12 +131,19 @@ fn the_built_in_roles_are_seeded() {
         let db = make_db();
         let mut conn = db.conn();
         for name in ["superadmin", "admin", "operator", "viewer"] {
-            let role = drift_core::roles::find_by_name(&mut conn, name).unwrap().unwrap_or_else(|| panic!("{name}"));
+            let role = drift_core::roles::find_by_name(&mut conn, name)
+                .unwrap()
+                .unwrap_or_else(|| panic!("{name}"));
             assert!(role.built_in);
             assert!(!role.permissions.is_empty());
         }
-        let superadmin = drift_core::roles::find_by_name(&mut conn, "superadmin").unwrap().unwrap();
-        assert_eq!(superadmin.permissions, drift_core::permissions::Permission::ALL.to_vec());
+        let superadmin = drift_core::roles::find_by_name(&mut conn, "superadmin")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            superadmin.permissions,
+            drift_core::permissions::Permission::ALL.to_vec()
+        );
     }
 }
 
@@ -142,12 +156,17 @@ fn sqlite_enforces_foreign_keys_and_uses_wal() {
         #[diesel(sql_type = Text)]
         journal_mode: String,
     }
-    let mode: Mode = diesel::sql_query("PRAGMA journal_mode").get_result(&mut *conn).unwrap();
+    let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
+        .get_result(&mut *conn)
+        .unwrap();
     assert_eq!(mode.journal_mode, "wal");
     let orphan = diesel::sql_query(
         "INSERT INTO settings (tenant_id, notification_settings, polling_settings, drift_thresholds, last_updated) \
          VALUES (999, '{}', '{}', '{}', '2026-01-01T00:00:00.000000Z')",
     )
     .execute(&mut *conn);
-    assert!(orphan.is_err(), "a settings row for a missing tenant must be refused");
+    assert!(
+        orphan.is_err(),
+        "a settings row for a missing tenant must be refused"
+    );
 }

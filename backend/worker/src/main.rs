@@ -28,7 +28,10 @@ fn main() -> ExitCode {
     };
     match connect_and_migrate(&url, &options) {
         Ok(_pool) => {
-            log::info!("database {} is ready; polling is not implemented yet", url.redacted());
+            log::info!(
+                "database {} is ready; polling is not implemented yet",
+                url.redacted()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
