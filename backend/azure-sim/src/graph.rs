@@ -1,0 +1,5 @@
+//! Microsoft Graph v1.0.
+
+use actix_web::web;
+
+pub fn configure(_cfg: &mut web::ServiceConfig) {}
