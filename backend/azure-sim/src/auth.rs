@@ -111,11 +111,355 @@ pub struct TokenForm {
     client_id: Option<String>,
     client_secret: Option<String>,
     scope: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
+}
+
+/// A signed-in user's pending authorization code or live refresh token.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    tenant_id: String,
+    client_id: String,
+    user_id: String,
+    redirect_uri: String,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    nonce: Option<String>,
+    scope: String,
+    expires_at: chrono::DateTime<Utc>,
+}
+
+/// Authorization codes (single use, ten minutes) and refresh tokens (rotated on use).
+#[derive(Debug, Default)]
+pub struct Sessions {
+    codes: std::collections::HashMap<String, Grant>,
+    refresh_tokens: std::collections::HashMap<String, Grant>,
+}
+
+fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut buffer = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buffer);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuthorizeQuery {
+    client_id: Option<String>,
+    response_type: Option<String>,
+    redirect_uri: Option<String>,
+    scope: Option<String>,
+    state: Option<String>,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    login_hint: Option<String>,
+}
+
+/// `GET /{tenant}/oauth2/v2.0/authorize`: signs in a simulated user without a form (the one
+/// named by `login_hint`, else the tenant's first user) and redirects back with a code, or with
+/// `consent_required` when auto-consent is off.
+pub async fn authorize(
+    state: web::Data<SimState>,
+    path: web::Path<String>,
+    query: web::Query<AuthorizeQuery>,
+) -> HttpResponse {
+    let tenant_ref = path.into_inner();
+    let query = query.into_inner();
+    let world = state.world.lock().unwrap();
+    let Some(tenant) = world.tenant(&tenant_ref) else {
+        return identity_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_tenant",
+            90002,
+            &format!("Tenant '{tenant_ref}' not found."),
+        );
+    };
+    let Some(redirect_uri) = query
+        .redirect_uri
+        .clone()
+        .filter(|u| url::Url::parse(u).is_ok())
+    else {
+        return identity_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900971,
+            "No reply address provided.",
+        );
+    };
+    let redirect = |params: &[(&str, &str)]| {
+        let mut url = url::Url::parse(&redirect_uri).expect("checked above");
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in params {
+                pairs.append_pair(k, v);
+            }
+            if let Some(s) = &query.state {
+                pairs.append_pair("state", s);
+            }
+        }
+        HttpResponse::Found()
+            .insert_header(("location", url.to_string()))
+            .finish()
+    };
+    if !query
+        .client_id
+        .as_deref()
+        .is_some_and(|c| c.eq_ignore_ascii_case(&tenant.client_id))
+    {
+        return redirect(&[
+            ("error", "unauthorized_client"),
+            (
+                "error_description",
+                "AADSTS700016: Application was not found in the directory.",
+            ),
+        ]);
+    }
+    if query.response_type.as_deref() != Some("code") {
+        return redirect(&[
+            ("error", "unsupported_response_type"),
+            (
+                "error_description",
+                "AADSTS70005: response_type 'code' is required.",
+            ),
+        ]);
+    }
+    if let Some(method) = &query.code_challenge_method {
+        if method != "S256" && method != "plain" {
+            return redirect(&[
+                ("error", "invalid_request"),
+                (
+                    "error_description",
+                    "AADSTS501491: Invalid code_challenge_method.",
+                ),
+            ]);
+        }
+    }
+    if !world.config.auto_consent {
+        return redirect(&[
+            ("error", "consent_required"),
+            (
+                "error_description",
+                "AADSTS65001: The user or administrator has not consented to use the application.",
+            ),
+        ]);
+    }
+    let user = match &query.login_hint {
+        Some(hint) => match tenant
+            .users
+            .iter()
+            .find(|u| u.upn.eq_ignore_ascii_case(hint))
+        {
+            Some(user) => user.clone(),
+            None => {
+                return redirect(&[
+                    ("error", "login_required"),
+                    (
+                        "error_description",
+                        "AADSTS50034: The user account does not exist in this directory.",
+                    ),
+                ])
+            }
+        },
+        None => tenant.users[0].clone(),
+    };
+    let code = random_token(32);
+    let grant = Grant {
+        tenant_id: tenant.tenant_id.clone(),
+        client_id: tenant.client_id.clone(),
+        user_id: user.id.clone(),
+        redirect_uri: redirect_uri.clone(),
+        code_challenge: query.code_challenge.clone(),
+        code_challenge_method: query
+            .code_challenge_method
+            .clone()
+            .or_else(|| query.code_challenge.as_ref().map(|_| "plain".into())),
+        nonce: query.nonce.clone(),
+        scope: query
+            .scope
+            .clone()
+            .unwrap_or_else(|| "openid profile".into()),
+        expires_at: Utc::now() + chrono::Duration::minutes(10),
+    };
+    drop(world);
+    state
+        .sessions
+        .lock()
+        .unwrap()
+        .codes
+        .insert(code.clone(), grant);
+    redirect(&[("code", &code), ("session_state", &random_token(16))])
+}
+
+fn pkce_matches(grant: &Grant, verifier: Option<&str>) -> bool {
+    use base64::Engine;
+    use sha2::Digest;
+    match (&grant.code_challenge, verifier) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(challenge), Some(verifier)) => match grant.code_challenge_method.as_deref() {
+            Some("S256") => {
+                let digest = sha2::Sha256::digest(verifier.as_bytes());
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest) == *challenge
+            }
+            _ => verifier == challenge,
+        },
+    }
+}
+
+/// The token response of the user flows: an access token for Graph, a rotating refresh token
+/// and, with `openid`, an ID token.
+fn user_tokens(state: &SimState, req: &HttpRequest, grant: &Grant) -> HttpResponse {
+    let world = state.world.lock().unwrap();
+    let Some(tenant) = world.tenant(&grant.tenant_id) else {
+        return identity_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            70000,
+            "The tenant no longer exists.",
+        );
+    };
+    let Some(user) = tenant.users.iter().find(|u| u.id == grant.user_id) else {
+        return identity_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            50034,
+            "The user account does not exist in this directory.",
+        );
+    };
+    let now = Utc::now().timestamp();
+    let lifetime = state.options.token_lifetime_seconds;
+    let access = state.keys.sign(&json!({
+        "aud": "https://graph.microsoft.com", "iss": format!("https://sts.windows.net/{}/", tenant.tenant_id),
+        "iat": now, "nbf": now, "exp": now + lifetime, "tid": tenant.tenant_id, "oid": user.id, "sub": user.id,
+        "upn": user.upn, "name": user.display_name, "appid": grant.client_id, "scp": "openid profile email User.Read",
+        "idtyp": "user", "ver": "1.0"
+    }));
+    let id_token = state.keys.sign(&json!({
+        "aud": grant.client_id, "iss": format!("{}/{}/v2.0", base_url(req), tenant.tenant_id),
+        "iat": now, "nbf": now, "exp": now + lifetime, "tid": tenant.tenant_id, "oid": user.id, "sub": user.id,
+        "preferred_username": user.upn, "email": user.upn, "name": user.display_name, "nonce": grant.nonce, "ver": "2.0"
+    }));
+    drop(world);
+    let refresh_token = random_token(48);
+    let mut refreshed = grant.clone();
+    refreshed.expires_at = Utc::now() + chrono::Duration::days(90);
+    state
+        .sessions
+        .lock()
+        .unwrap()
+        .refresh_tokens
+        .insert(refresh_token.clone(), refreshed);
+    let mut body = json!({
+        "token_type": "Bearer",
+        "scope": grant.scope,
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "access_token": access,
+        "refresh_token": refresh_token
+    });
+    if grant.scope.split_whitespace().any(|s| s == "openid") {
+        body["id_token"] = json!(id_token);
+    }
+    HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store, no-cache"))
+        .json(body)
+}
+
+fn user_grant(
+    state: &SimState,
+    req: &HttpRequest,
+    tenant_id: &str,
+    form: &TokenForm,
+) -> HttpResponse {
+    let client_ok = {
+        let world = state.world.lock().unwrap();
+        let tenant = world.tenant(tenant_id).expect("checked by the caller");
+        form.client_id
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case(&tenant.client_id))
+            && form
+                .client_secret
+                .as_deref()
+                .is_some_and(|s| constant_time_eq(s.as_bytes(), tenant.client_secret.as_bytes()))
+    };
+    if !client_ok {
+        return identity_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000215,
+            "Invalid client secret provided.",
+        );
+    }
+    let mut sessions = state.sessions.lock().unwrap();
+    let grant = match form.grant_type.as_deref() {
+        Some("authorization_code") => {
+            let Some(grant) = form.code.as_deref().and_then(|c| sessions.codes.remove(c)) else {
+                return identity_error(StatusCode::BAD_REQUEST, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity, or was already redeemed.");
+            };
+            if grant.expires_at < Utc::now() {
+                return identity_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    70008,
+                    "The provided authorization code has expired.",
+                );
+            }
+            if form.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
+                return identity_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    70001,
+                    "The reply URL does not match the one of the authorization request.",
+                );
+            }
+            if !pkce_matches(&grant, form.code_verifier.as_deref()) {
+                return identity_error(StatusCode::BAD_REQUEST, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
+            }
+            grant
+        }
+        _ => {
+            let Some(grant) = form
+                .refresh_token
+                .as_deref()
+                .and_then(|t| sessions.refresh_tokens.remove(t))
+            else {
+                return identity_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    9002313,
+                    "Invalid request. The refresh token is malformed, revoked or was already used.",
+                );
+            };
+            grant
+        }
+    };
+    drop(sessions);
+    if !grant.tenant_id.eq_ignore_ascii_case(tenant_id)
+        && !state
+            .world
+            .lock()
+            .unwrap()
+            .tenant(tenant_id)
+            .is_some_and(|t| t.tenant_id == grant.tenant_id)
+    {
+        return identity_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            50020,
+            "The grant was issued for another tenant.",
+        );
+    }
+    user_tokens(state, req, &grant)
 }
 
 /// `POST /{tenant}/oauth2/v2.0/token`
 pub async fn token(
     state: web::Data<SimState>,
+    req: HttpRequest,
     path: web::Path<String>,
     form: web::Form<TokenForm>,
 ) -> HttpResponse {
@@ -127,6 +471,11 @@ pub async fn token(
     };
     match form.grant_type.as_deref() {
         Some("client_credentials") => {}
+        Some("authorization_code" | "refresh_token") => {
+            let tenant_id = tenant.tenant_id.clone();
+            drop(world);
+            return user_grant(&state, &req, &tenant_id, &form);
+        }
         Some(other) => {
             return identity_error(
                 StatusCode::BAD_REQUEST,

@@ -29,6 +29,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     arm::configure(cfg);
     cfg.route("/{tenant}/oauth2/v2.0/token", web::post().to(auth::token))
         .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            web::get().to(auth::authorize),
+        )
+        .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
             web::get().to(auth::openid_configuration),
         )

@@ -126,14 +126,19 @@ where
                     let half = body.slice(0..body.len() / 2);
                     // The declared length is the whole body; after half of it the stream fails
                     // and the connection is closed, as when a proxy drops it mid-transfer.
-                    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                        Ok(half),
-                        Err(std::io::Error::new(
-                            std::io::ErrorKind::ConnectionReset,
-                            "fault: connection dropped",
-                        )),
-                    ];
-                    let stream = ChunkStream(chunks);
+                    // The pause lets the headers and the first half reach the client first.
+                    use futures_util::StreamExt;
+                    let stream =
+                        futures_util::stream::once(
+                            async move { Ok::<Bytes, std::io::Error>(half) },
+                        )
+                        .chain(futures_util::stream::once(async {
+                            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+                            Err(std::io::Error::new(
+                                std::io::ErrorKind::ConnectionReset,
+                                "fault: connection dropped",
+                            ))
+                        }));
                     let mut dropped = HttpResponse::build(status);
                     for (name, value) in headers.iter() {
                         if name != actix_web::http::header::CONTENT_LENGTH {
@@ -145,23 +150,6 @@ where
                 }
                 _ => Ok(response),
             }
-        })
-    }
-}
-
-struct ChunkStream(Vec<Result<Bytes, std::io::Error>>);
-
-impl futures_core::Stream for ChunkStream {
-    type Item = Result<Bytes, std::io::Error>;
-
-    fn poll_next(
-        mut self: Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        std::task::Poll::Ready(if self.0.is_empty() {
-            None
-        } else {
-            Some(self.0.remove(0))
         })
     }
 }

@@ -29,6 +29,8 @@ impl Default for SimOptions {
 
 pub struct SimState {
     pub world: Mutex<World>,
+    /// Authorization codes and refresh tokens of the Microsoft sign-in flow.
+    pub sessions: Mutex<crate::auth::Sessions>,
     pub faults: Faults,
     pub keys: SigningKeys,
     pub options: SimOptions,
@@ -39,6 +41,7 @@ impl SimState {
         let seed = config.seed;
         Self {
             world: Mutex::new(World::generate(config)),
+            sessions: Mutex::new(crate::auth::Sessions::default()),
             faults: Faults::new(seed),
             keys: SigningKeys::load(),
             options,

@@ -30,6 +30,13 @@ pub struct WorldConfig {
     pub signin_backfill_hours: u32,
     /// The instant the world starts; now when absent. Fix it for reproducible worlds.
     pub epoch: Option<DateTime<Utc>>,
+    /// The product's multi-tenant app registration, consented into every simulated tenant:
+    /// the client id and secret the token endpoint accepts. Derived from the seed when absent.
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Whether the authorize endpoint consents for the user without asking (otherwise it
+    /// redirects with `consent_required`).
+    pub auto_consent: bool,
     /// How long after a change its directory-audit / activity-log / resource-change record
     /// becomes visible, in seconds (Entra: typically minutes; 0 for fast demos and tests).
     pub audit_delay_seconds: u32,
@@ -50,6 +57,9 @@ impl Default for WorldConfig {
             signins_per_minute: 60,
             signin_backfill_hours: 48,
             epoch: None,
+            client_id: None,
+            client_secret: None,
+            auto_consent: true,
             audit_delay_seconds: 0,
         }
     }
@@ -260,15 +270,21 @@ impl World {
     pub fn generate(config: WorldConfig) -> Self {
         let epoch = config.epoch.unwrap_or_else(Utc::now);
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let app = (
+            config.client_id.clone().unwrap_or_else(|| guid(&mut rng)),
+            config
+                .client_secret
+                .clone()
+                .unwrap_or_else(|| format!("sim~{}", guid(&mut rng).replace('-', ""))),
+        );
         let tenants = (0..config.tenants)
             .map(|index| {
                 let mut tenant_rng = ChaCha8Rng::seed_from_u64(
                     config.seed ^ (index as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
                 );
-                generate_tenant(&config, index, epoch, &mut tenant_rng)
+                generate_tenant(&config, index, epoch, &app, &mut tenant_rng)
             })
             .collect();
-        let _ = rng.gen::<u64>();
         World {
             config,
             epoch,
@@ -299,6 +315,7 @@ fn generate_tenant(
     config: &WorldConfig,
     index: usize,
     epoch: DateTime<Utc>,
+    app: &(String, String),
     rng: &mut ChaCha8Rng,
 ) -> SimTenant {
     let company = COMPANY_NAMES[index % COMPANY_NAMES.len()];
@@ -317,8 +334,7 @@ fn generate_tenant(
         }
     );
     let tenant_id = guid(rng);
-    let client_id = guid(rng);
-    let client_secret = format!("sim~{}", guid(rng).replace('-', ""));
+    let (client_id, client_secret) = app.clone();
     let users: Vec<SimUser> = (0..config.users_per_tenant.max(1))
         .map(|i| {
             let first = FIRST_NAMES[i % FIRST_NAMES.len()];
