@@ -14,6 +14,7 @@ use crate::extract::BodyLimit;
 use crate::openapi::ApiDoc;
 use crate::problem::{Problem, ProblemKind, PROBLEM_CONTENT_TYPE};
 use crate::routes;
+use crate::routing::RouteTable;
 use crate::state::AppState;
 
 /// Settings of the HTTP layer.
@@ -75,7 +76,9 @@ pub fn app(
         .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure))
         .configure(routes::operations::configure)
         .split_for_parts();
-    app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
+    let routes = web::Data::new(RouteTable::from_openapi(&api));
+    app.app_data(routes)
+        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
         .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
         .wrap(
             Logger::new(r#"%a "%r" %s %b %Dms"#)
@@ -98,8 +101,17 @@ fn problem_for_bare_errors<B: MessageBody + 'static>(
     if is_json {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
-    let status = res.status();
+    let mut status = res.status();
     let (req, _) = res.into_parts();
+    let mut allowed = Vec::new();
+    if status == actix_web::http::StatusCode::NOT_FOUND {
+        if let Some(table) = req.app_data::<web::Data<RouteTable>>() {
+            allowed = table.allowed(req.path());
+            if !allowed.is_empty() && !allowed.contains(req.method()) {
+                status = actix_web::http::StatusCode::METHOD_NOT_ALLOWED;
+            }
+        }
+    }
     let kind = ProblemKind::from_status(status);
     let detail = match kind {
         ProblemKind::NotFound => Some(format!("no resource at {} {}", req.method(), req.path())),
@@ -110,7 +122,14 @@ fn problem_for_bare_errors<B: MessageBody + 'static>(
     };
     let mut problem = Problem::new(kind, detail);
     problem.status = status.as_u16();
-    let response = ServiceResponse::new(req, problem.into_response());
+    let mut response = problem.into_response();
+    if kind == ProblemKind::MethodNotAllowed && !allowed.is_empty() {
+        let list: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+        if let Ok(value) = header::HeaderValue::from_str(&list.join(", ")) {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+    }
+    let response = ServiceResponse::new(req, response);
     Ok(ErrorHandlerResponse::Response(
         response.map_into_right_body::<B>(),
     ))

@@ -7,6 +7,7 @@ pub mod openapi;
 pub mod problem;
 pub mod responses;
 pub mod routes;
+pub mod routing;
 pub mod state;
 
 pub use app::{app, metrics, openapi, HttpOptions};
