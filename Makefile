@@ -6,7 +6,7 @@ export DATABASE_URL ?= data/drift.db
 export DRIFT_BIND ?= 127.0.0.1:8080
 CARGO ?= cargo
 
-.PHONY: help deps run build test test-rust fmt fmt-check lint openapi openapi-check bench clean
+.PHONY: help deps run sim build test test-rust fmt fmt-check lint openapi openapi-check bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ run: build ## Start the API on SQLite (data/drift.db) at http://127.0.0.1:8080 (
 	@echo "Azure Drift Detector API on http://$(DRIFT_BIND)/  (Swagger UI: http://$(DRIFT_BIND)/swagger-ui/)"
 	$(CARGO) run -q -p drift-worker
 	$(CARGO) run -q -p drift-api
+
+sim: deps ## Run the Azure simulator on http://127.0.0.1:8090 (GET /_sim for its control API)
+	$(CARGO) run -q -p azure-sim -- --port 8090
 
 test: deps fmt-check lint openapi-check test-rust ## Formatting, clippy, the OpenAPI check and every test on SQLite and PostgreSQL
 

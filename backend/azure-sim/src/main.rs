@@ -50,6 +50,16 @@ struct Cli {
     /// Lifetime of issued access tokens, in seconds.
     #[arg(long, default_value_t = 3599)]
     token_lifetime: i64,
+    /// The client id every simulated tenant accepts (the product's AZURE_CLIENT_ID); derived
+    /// from the seed when absent.
+    #[arg(long, env = "AZURE_SIM_CLIENT_ID")]
+    client_id: Option<String>,
+    /// The client secret that goes with it (the product's AZURE_CLIENT_SECRET).
+    #[arg(long, env = "AZURE_SIM_CLIENT_SECRET")]
+    client_secret: Option<String>,
+    /// Make the authorize endpoint answer `consent_required` instead of consenting.
+    #[arg(long)]
+    no_auto_consent: bool,
     /// A scenario file (JSON: {world?, faults?, changes?}) to load at start.
     #[arg(long)]
     scenario: Option<std::path::PathBuf>,
@@ -73,6 +83,9 @@ fn main() -> ExitCode {
         ca_policies: cli.ca_policies.max(5),
         signins_per_minute: cli.signins_per_minute.max(1),
         audit_delay_seconds: cli.audit_delay,
+        client_id: cli.client_id.clone(),
+        client_secret: cli.client_secret.clone(),
+        auto_consent: !cli.no_auto_consent,
         ..WorldConfig::default()
     };
     let options = SimOptions {
