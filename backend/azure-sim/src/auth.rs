@@ -438,14 +438,8 @@ fn user_grant(
         }
     };
     drop(sessions);
-    if !grant.tenant_id.eq_ignore_ascii_case(tenant_id)
-        && !state
-            .world
-            .lock()
-            .unwrap()
-            .tenant(tenant_id)
-            .is_some_and(|t| t.tenant_id == grant.tenant_id)
-    {
+    // `tenant_id` is the canonical id of the tenant in the URL.
+    if !grant.tenant_id.eq_ignore_ascii_case(tenant_id) {
         return identity_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",

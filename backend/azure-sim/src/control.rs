@@ -34,21 +34,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-fn loopback_only(req: &HttpRequest) -> Result<(), HttpResponse> {
+fn loopback_only(req: &HttpRequest) -> Result<(), Box<HttpResponse>> {
     match req.peer_addr() {
         Some(addr) if addr.ip().is_loopback() => Ok(()),
         None => Ok(()),
-        _ => Err(control_error(
-            StatusCode::FORBIDDEN,
-            "the control API answers loopback callers only",
-        )),
+        _ => Err(Box::new(control_error(StatusCode::FORBIDDEN, "the control API answers loopback callers only"))),
     }
 }
 
 macro_rules! guard {
     ($req:expr) => {
         if let Err(response) = loopback_only(&$req) {
-            return response;
+            return *response;
         }
     };
 }
@@ -124,19 +121,19 @@ async fn revoke_tokens(
 
 fn parse_body<T: serde::de::DeserializeOwned + Default>(
     body: &web::Bytes,
-) -> Result<T, HttpResponse> {
+) -> Result<T, Box<HttpResponse>> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
     serde_json::from_slice(body)
-        .map_err(|e| control_error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}")))
+        .map_err(|e| Box::new(control_error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}"))))
 }
 
 async fn reset(req: HttpRequest, state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
     guard!(req);
     let config: WorldConfig = match parse_body(&body) {
         Ok(config) => config,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let world = World::generate(config);
     let summary =
@@ -185,7 +182,7 @@ async fn scenario(req: HttpRequest, state: web::Data<SimState>, body: web::Bytes
     guard!(req);
     let scenario: Scenario = match parse_body(&body) {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     match load_scenario(&state, scenario) {
         Ok(records) => HttpResponse::Ok().json(json!({"changes": records})),
@@ -197,7 +194,7 @@ async fn change(req: HttpRequest, state: web::Data<SimState>, body: web::Bytes) 
     guard!(req);
     let request: ChangeRequest = match parse_body(&body) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let mut world = state.world.lock().unwrap();
     match drift::apply(&mut world, &request, Utc::now()) {

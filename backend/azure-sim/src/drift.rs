@@ -408,7 +408,7 @@ fn graph_change(
     let mut audit = |service: &str, activity: String, old: String, new: String| {
         let body = json!({
             "id": format!("Directory_{}", guid(rng)),
-            "category": if collection.source() == "intune" { "Policy" } else { "Policy" },
+            "category": "Policy",
             "correlationId": guid(rng),
             "result": "success",
             "resultReason": "",

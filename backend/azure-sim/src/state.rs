@@ -1,6 +1,8 @@
 //! What every handler of the simulator shares.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use crate::auth::SigningKeys;
 use crate::faults::Faults;
@@ -15,6 +17,10 @@ pub struct SimOptions {
     pub graph_max_page_size: usize,
     /// The Graph page size when `$top` is absent.
     pub graph_default_page_size: usize,
+    /// Resource Graph's per-tenant query quota as `(queries, window_seconds)`; the documented
+    /// example is `(15, 5)`. `None` (the default) never throttles; the quota headers are sent
+    /// either way.
+    pub arm_quota: Option<(u32, u32)>,
 }
 
 impl Default for SimOptions {
@@ -23,6 +29,7 @@ impl Default for SimOptions {
             token_lifetime_seconds: 3599,
             graph_max_page_size: 999,
             graph_default_page_size: 100,
+            arm_quota: None,
         }
     }
 }
@@ -34,6 +41,8 @@ pub struct SimState {
     pub faults: Faults,
     pub keys: SigningKeys,
     pub options: SimOptions,
+    /// Resource Graph queries per tenant in the current quota window: (window start, count).
+    pub arm_quota_usage: Mutex<HashMap<String, (Instant, u32)>>,
 }
 
 impl SimState {
@@ -45,6 +54,7 @@ impl SimState {
             faults: Faults::new(seed),
             keys: SigningKeys::load(),
             options,
+            arm_quota_usage: Mutex::new(HashMap::new()),
         }
     }
 }

@@ -367,12 +367,12 @@ fn generate_tenant(
     for i in 0..config.named_locations {
         let id = guid(rng);
         let created = past(rng, 700);
-        let location = if i % 2 == 0 {
+        let location = if i.is_multiple_of(2) {
             json!({
                 "@odata.type": "#microsoft.graph.ipNamedLocation",
                 "id": id, "displayName": format!("Office network {}", i / 2 + 1),
                 "createdDateTime": timestamp(created), "modifiedDateTime": timestamp(created + Duration::days(3)),
-                "isTrusted": i % 4 == 0,
+                "isTrusted": i.is_multiple_of(4),
                 "ipRanges": [{"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": format!("203.0.{}.0/24", 100 + i)}]
             })
         } else {
@@ -436,7 +436,7 @@ fn generate_tenant(
         );
         applications.insert(id.clone(), json!({
             "id": id, "appId": app_id, "displayName": display_name, "createdDateTime": timestamp(created),
-            "signInAudience": if i % 7 == 0 { "AzureADMultipleOrgs" } else { "AzureADMyOrg" },
+            "signInAudience": if i.is_multiple_of(7) { "AzureADMultipleOrgs" } else { "AzureADMyOrg" },
             "publisherDomain": domain, "tags": [], "identifierUris": [format!("api://{app_id}")],
             "web": {"redirectUris": [format!("https://app{i}.{domain}/signin-oidc")], "implicitGrantSettings": {"enableIdTokenIssuance": false, "enableAccessTokenIssuance": false}},
             "requiredResourceAccess": [{"resourceAppId": "00000003-0000-0000-c000-000000000000", "resourceAccess": [{"id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "type": "Scope"}]}],
@@ -445,7 +445,7 @@ fn generate_tenant(
         let sp_id = guid(rng);
         service_principals.insert(sp_id.clone(), json!({
             "id": sp_id, "appId": app_id, "displayName": display_name, "accountEnabled": true,
-            "servicePrincipalType": "Application", "appRoleAssignmentRequired": i % 3 == 0,
+            "servicePrincipalType": "Application", "appRoleAssignmentRequired": i.is_multiple_of(3),
             "appOwnerOrganizationId": tenant_id, "tags": ["WindowsAzureActiveDirectoryIntegratedApp"],
             "servicePrincipalNames": [app_id]
         }));
@@ -528,20 +528,16 @@ pub fn ca_policy(
         .choose_multiple(rng, 2)
         .map(|u| u.id.as_str())
         .collect();
-    let include_locations: Vec<&str> = if locations.is_empty() {
-        vec!["All"]
-    } else {
-        vec!["All"]
-    };
+    let include_locations = ["All"];
     let exclude_locations: Vec<&str> = locations.iter().take(2).map(String::as_str).collect();
     json!({
         "id": guid(rng),
         "templateId": null,
         "displayName": format!("CA{:03} - {}", i + 1, names[i % names.len()]),
         "createdDateTime": timestamp(created),
-        "modifiedDateTime": if i % 5 == 0 { Value::Null } else { json!(timestamp(created + Duration::days(rng.gen_range(1..30)))) },
+        "modifiedDateTime": if i.is_multiple_of(5) { Value::Null } else { json!(timestamp(created + Duration::days(rng.gen_range(1..30)))) },
         "state": state,
-        "sessionControls": if i % 3 == 0 { json!({"signInFrequency": {"value": 12, "type": "hours", "authenticationType": "primaryAndSecondaryAuthentication", "frequencyInterval": "timeBased", "isEnabled": true}, "persistentBrowser": null, "cloudAppSecurity": null, "applicationEnforcedRestrictions": null, "disableResilienceDefaults": null}) } else { Value::Null },
+        "sessionControls": if i.is_multiple_of(3) { json!({"signInFrequency": {"value": 12, "type": "hours", "authenticationType": "primaryAndSecondaryAuthentication", "frequencyInterval": "timeBased", "isEnabled": true}, "persistentBrowser": null, "cloudAppSecurity": null, "applicationEnforcedRestrictions": null, "disableResilienceDefaults": null}) } else { Value::Null },
         "conditions": {
             "userRiskLevels": [],
             "signInRiskLevels": if i % 6 == 5 { json!(["high", "medium"]) } else { json!([]) },
@@ -566,11 +562,11 @@ pub fn intune_policy(rng: &mut impl Rng, i: usize, epoch: DateTime<Utc>) -> (Str
     let policy = match i % 6 {
         0 => {
             json!({"@odata.type": "#microsoft.graph.windows10GeneralConfiguration", "id": id, "displayName": format!("Windows - Device restrictions {i}"), "description": "", "createdDateTime": timestamp(created), "lastModifiedDateTime": timestamp(modified), "version": version,
-            "passwordRequired": true, "passwordMinimumLength": 8 + (i % 6), "passwordBlockSimple": true, "defenderRequireRealTimeMonitoring": true, "defenderScanType": "full", "cameraBlocked": i % 4 == 0, "bluetoothBlocked": false, "storageBlockRemovableStorage": i % 5 == 0})
+            "passwordRequired": true, "passwordMinimumLength": 8 + (i % 6), "passwordBlockSimple": true, "defenderRequireRealTimeMonitoring": true, "defenderScanType": "full", "cameraBlocked": i.is_multiple_of(4), "bluetoothBlocked": false, "storageBlockRemovableStorage": i.is_multiple_of(5)})
         }
         1 => {
             json!({"@odata.type": "#microsoft.graph.iosGeneralDeviceConfiguration", "id": id, "displayName": format!("iOS - General {i}"), "description": "", "createdDateTime": timestamp(created), "lastModifiedDateTime": timestamp(modified), "version": version,
-            "passcodeRequired": true, "passcodeMinimumLength": 6, "passcodeBlockSimple": true, "cameraBlocked": false, "iCloudBlockBackup": i % 2 == 0})
+            "passcodeRequired": true, "passcodeMinimumLength": 6, "passcodeBlockSimple": true, "cameraBlocked": false, "iCloudBlockBackup": i.is_multiple_of(2)})
         }
         2 => {
             json!({"@odata.type": "#microsoft.graph.windows10CompliancePolicy", "id": id, "displayName": format!("Windows compliance {i}"), "description": "", "createdDateTime": timestamp(created), "lastModifiedDateTime": timestamp(modified), "version": version,
@@ -611,7 +607,7 @@ pub fn arm_resource(
             format!("st{:010x}", rng.gen::<u64>() & 0xff_ffff_ffff),
             json!("StorageV2"),
             json!({"name": "Standard_LRS", "tier": "Standard"}),
-            json!({"provisioningState": "Succeeded", "minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": i % 9 == 0, "supportsHttpsTrafficOnly": true, "encryption": {"keySource": "Microsoft.Storage", "services": {"blob": {"enabled": true}}}, "networkAcls": {"defaultAction": if i % 4 == 0 { "Allow" } else { "Deny" }, "bypass": "AzureServices"}}),
+            json!({"provisioningState": "Succeeded", "minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": i.is_multiple_of(9), "supportsHttpsTrafficOnly": true, "encryption": {"keySource": "Microsoft.Storage", "services": {"blob": {"enabled": true}}}, "networkAcls": {"defaultAction": if i.is_multiple_of(4) { "Allow" } else { "Deny" }, "bypass": "AzureServices"}}),
         ),
         1 => (
             "Microsoft.Network/networkSecurityGroups",
@@ -625,7 +621,7 @@ pub fn arm_resource(
             format!("kv-{i}"),
             Value::Null,
             Value::Null,
-            json!({"provisioningState": "Succeeded", "tenantId": tenant_id, "enableSoftDelete": true, "softDeleteRetentionInDays": 90, "enablePurgeProtection": i % 2 == 0, "enableRbacAuthorization": true, "publicNetworkAccess": "Disabled", "sku": {"family": "A", "name": "standard"}}),
+            json!({"provisioningState": "Succeeded", "tenantId": tenant_id, "enableSoftDelete": true, "softDeleteRetentionInDays": 90, "enablePurgeProtection": i.is_multiple_of(2), "enableRbacAuthorization": true, "publicNetworkAccess": "Disabled", "sku": {"family": "A", "name": "standard"}}),
         ),
         3 => (
             "Microsoft.Compute/virtualMachines",
@@ -639,14 +635,14 @@ pub fn arm_resource(
             format!("app-{i}"),
             json!("app,linux"),
             Value::Null,
-            json!({"provisioningState": "Succeeded", "state": "Running", "httpsOnly": i % 3 != 0, "siteConfig": {"minTlsVersion": "1.2", "ftpsState": "Disabled"}, "defaultHostName": format!("app-{i}.azurewebsites.net")}),
+            json!({"provisioningState": "Succeeded", "state": "Running", "httpsOnly": !i.is_multiple_of(3), "siteConfig": {"minTlsVersion": "1.2", "ftpsState": "Disabled"}, "defaultHostName": format!("app-{i}.azurewebsites.net")}),
         ),
         _ => (
             "Microsoft.Sql/servers",
             format!("sql-{i}"),
             json!("v12.0"),
             Value::Null,
-            json!({"provisioningState": "Succeeded", "version": "12.0", "minimalTlsVersion": "1.2", "publicNetworkAccess": if i % 2 == 0 { "Enabled" } else { "Disabled" }, "administratorLogin": "sqladmin"}),
+            json!({"provisioningState": "Succeeded", "version": "12.0", "minimalTlsVersion": "1.2", "publicNetworkAccess": if i.is_multiple_of(2) { "Enabled" } else { "Disabled" }, "administratorLogin": "sqladmin"}),
         ),
     };
     let id = format!(
