@@ -1,5 +1,0 @@
-//! Microsoft Graph v1.0.
-
-use actix_web::web;
-
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
