@@ -23,6 +23,8 @@ struct Options {
     seconds: u64,
     concurrency: usize,
     backends: Vec<&'static str>,
+    /// Which benchmarks: `api`, `sim` or `all`.
+    only: String,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -31,6 +33,7 @@ fn parse_options() -> Result<Options, String> {
         seconds: 5,
         concurrency: 16,
         backends: vec!["sqlite", "postgres"],
+        only: "all".into(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -59,6 +62,12 @@ fn parse_options() -> Result<Options, String> {
                             "--backend must be sqlite, postgres or both, not {other}"
                         ))
                     }
+                }
+            }
+            "--only" => {
+                options.only = value()?;
+                if !["api", "sim", "all"].contains(&options.only.as_str()) {
+                    return Err("--only must be api, sim or all".into());
                 }
             }
             other => return Err(format!("unknown argument {other}")),
@@ -391,10 +400,200 @@ async fn main() {
             .map(|n| n.get())
             .unwrap_or(1)
     );
-    for backend in options.backends.clone() {
-        if let Err(message) = bench_backend(backend, &options).await {
-            eprintln!("drift-bench: {backend}: {message}");
+    if options.only != "sim" {
+        for backend in options.backends.clone() {
+            if let Err(message) = bench_backend(backend, &options).await {
+                eprintln!("drift-bench: {backend}: {message}");
+                std::process::exit(1);
+            }
+        }
+    }
+    if options.only != "api" {
+        if let Err(message) = bench_simulator(&options).await {
+            eprintln!("drift-bench: simulator: {message}");
             std::process::exit(1);
         }
+    }
+}
+
+/// How many pages per second the Azure simulator serves: it must never be what limits a
+/// benchmark of the product.
+async fn bench_simulator(options: &Options) -> Result<(), String> {
+    use azure_sim::{serve, SimOptions, SimState, WorldConfig};
+    let config = WorldConfig {
+        tenants: 1,
+        arm_resources: 20_000,
+        intune_policies: 1_000,
+        signins_per_minute: 600,
+        ..WorldConfig::default()
+    };
+    let running = serve(
+        TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?,
+        SimState::new(config, SimOptions::default()),
+        2,
+    )
+    .map_err(|e| e.to_string())?;
+    let base = running.base_url.clone();
+    let handle = running.server.handle();
+    let server = running.server;
+    std::thread::spawn(move || actix_web::rt::System::new().block_on(server));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(options.concurrency)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let tenants: serde_json::Value = client
+        .get(format!("{base}/_sim/tenants"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let tenant = &tenants[0];
+    let token = |scope: &'static str| {
+        let client = client.clone();
+        let url = format!(
+            "{base}/{}/oauth2/v2.0/token",
+            tenant["tenant_id"].as_str().unwrap_or_default()
+        );
+        let form = [
+            ("grant_type", "client_credentials".to_owned()),
+            (
+                "client_id",
+                tenant["client_id"].as_str().unwrap_or_default().to_owned(),
+            ),
+            (
+                "client_secret",
+                tenant["client_secret"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+            ("scope", scope.to_owned()),
+        ];
+        async move {
+            let body: serde_json::Value = client
+                .post(url)
+                .form(&form)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            body["access_token"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| "no token".to_owned())
+        }
+    };
+    let graph_token = token("https://graph.microsoft.com/.default").await?;
+    let arm_token = token("https://management.azure.com/.default").await?;
+    println!(
+        "\n### Azure simulator: pages served per second ({} concurrent clients)\n",
+        options.concurrency
+    );
+    println!("| page | pages/s | p50 ms | p95 ms | p99 ms | errors |");
+    println!("|---|---|---|---|---|---|");
+    let graph = |path: &str| format!("{base}/v1.0/{path}");
+    let scenarios = [
+        (
+            "Graph sign-ins, 1000 per page",
+            graph("auditLogs/signIns?$top=1000"),
+        ),
+        (
+            "Graph sign-ins, 100 per page",
+            graph("auditLogs/signIns?$top=100"),
+        ),
+        (
+            "Graph Intune device configurations, 999 per page",
+            graph("deviceManagement/deviceConfigurations?$top=999"),
+        ),
+        (
+            "Graph conditional access policies",
+            graph("identity/conditionalAccess/policies"),
+        ),
+    ];
+    for (name, url) in scenarios {
+        let authorised = reqwest::Client::builder()
+            .default_headers(
+                [(
+                    reqwest::header::AUTHORIZATION,
+                    format!("Bearer {graph_token}").parse().unwrap(),
+                )]
+                .into_iter()
+                .collect(),
+            )
+            .pool_max_idle_per_host(options.concurrency)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let measured = load(
+            &authorised,
+            Arc::new(vec![url]),
+            options.concurrency,
+            options.seconds,
+        )
+        .await;
+        println!("{}", measured.line(name));
+    }
+    let measured = load_post(
+        &client,
+        &format!("{base}/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01"),
+        &arm_token,
+        options,
+    )
+    .await;
+    println!(
+        "{}",
+        measured.line("Resource Graph resources, 1000 per page")
+    );
+    handle.stop(true).await;
+    Ok(())
+}
+
+/// Like [`load`] for Resource Graph queries (POST with a JSON body).
+async fn load_post(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    options: &Options,
+) -> Measured {
+    let deadline = Instant::now() + Duration::from_secs(options.seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..options.concurrency {
+        let client = client.clone();
+        let url = url.to_owned();
+        let token = token.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            let body = serde_json::json!({"query": "resources", "options": {"$top": 1000, "resultFormat": "objectArray"}});
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                match client.post(&url).bearer_auth(&token).json(&body).send().await {
+                    Ok(response) if response.status().is_success() => {
+                        let _ = response.bytes().await;
+                        latencies.push(sent.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (l, e) = task.await.expect("a load task");
+        latencies.extend(l);
+        errors += e;
+    }
+    latencies.sort();
+    Measured {
+        requests: latencies.len(),
+        errors,
+        elapsed: started.elapsed(),
+        latencies,
     }
 }
