@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::configurations;
-use crate::db::{like_pattern, lower, DbConnection};
+use crate::db::{fold, like_pattern, DbConnection};
 use crate::error::{conflict_on_unique, CoreError, CoreResult};
 use crate::pagination::{sort_key_text, Page, PageRequest, Sort};
 use crate::types::Source;
@@ -185,17 +185,15 @@ pub fn list(
         query = query.filter(configurations::source.eq(source));
     }
     if let Some(resource_type) = filter.resource_type.as_deref() {
-        query = query.filter(lower(configurations::resource_type).eq(resource_type.to_lowercase()));
+        query = query.filter(fold(configurations::resource_type).eq(resource_type.to_lowercase()));
     }
     if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
         let pattern = like_pattern(search);
         query = query.filter(
-            lower(configurations::resource_name)
+            fold(configurations::resource_name)
                 .like(pattern.clone())
                 .escape('\\')
-                .or(lower(configurations::resource_id)
-                    .like(pattern)
-                    .escape('\\')),
+                .or(fold(configurations::resource_id).like(pattern).escape('\\')),
         );
     }
     match filter.state.unwrap_or_default() {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::{configuration_history as history, configurations};
-use crate::db::{lower, DbConnection};
+use crate::db::{fold, DbConnection};
 use crate::error::{CoreError, CoreResult};
 use crate::pagination::{sort_key_text, Page, PageRequest, Sort};
 use crate::types::{ChangeType, Severity, Source};
@@ -192,10 +192,10 @@ pub fn list(
         query = query.filter(configurations::source.eq(source));
     }
     if let Some(resource_type) = filter.resource_type.as_deref() {
-        query = query.filter(lower(configurations::resource_type).eq(resource_type.to_lowercase()));
+        query = query.filter(fold(configurations::resource_type).eq(resource_type.to_lowercase()));
     }
     if let Some(changed_by) = filter.changed_by.as_deref() {
-        query = query.filter(lower(history::changed_by).eq(changed_by.to_lowercase()));
+        query = query.filter(fold(history::changed_by).eq(changed_by.to_lowercase()));
     }
     if let Some(min) = filter.min_severity {
         let at_least: Vec<&str> = Severity::ALL

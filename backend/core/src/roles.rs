@@ -212,7 +212,19 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> CoreResult<()> {
                 "the role is held by {holders} user(s); give them another role first"
             )));
         }
-        diesel::delete(roles::table.find(id)).execute(conn)?;
+        // A user given the role by a concurrent transaction makes the foreign key refuse the
+        // delete: the same conflict as a holder counted above.
+        diesel::delete(roles::table.find(id))
+            .execute(conn)
+            .map_err(|err| match err {
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                    _,
+                ) => CoreError::Conflict(
+                    "the role is held by a user; give them another role first".into(),
+                ),
+                other => CoreError::Database(other),
+            })?;
         Ok(())
     })
 }
@@ -228,7 +240,7 @@ pub fn list(
     let mut query = roles::table.into_boxed();
     if let Some(name) = filter.name.as_deref().filter(|n| !n.is_empty()) {
         query = query.filter(
-            crate::db::lower(roles::name)
+            crate::db::fold(roles::name)
                 .like(crate::db::like_pattern(name))
                 .escape('\\'),
         );

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::signing_logs;
-use crate::db::{lower, DbConnection};
+use crate::db::{fold, DbConnection};
 use crate::error::{CoreError, CoreResult};
 use crate::pagination::{sort_key_text, Page, PageRequest, Sort};
 use crate::{keyset, sort_orders, Json, UtcTime};
@@ -168,7 +168,7 @@ pub fn list(
         query = query.filter(signing_logs::timestamp.lt(until));
     }
     if let Some(actor) = filter.actor.as_deref() {
-        query = query.filter(lower(signing_logs::actor.assume_not_null()).eq(actor.to_lowercase()));
+        query = query.filter(fold(signing_logs::actor.assume_not_null()).eq(actor.to_lowercase()));
     }
     match filter.status.as_deref() {
         None => {}
@@ -189,7 +189,7 @@ pub fn list(
     }
     if let Some(application) = filter.application.as_deref() {
         query = query
-            .filter(lower(signing_logs::action.assume_not_null()).eq(application.to_lowercase()));
+            .filter(fold(signing_logs::action.assume_not_null()).eq(application.to_lowercase()));
     }
     let query = match sort.field {
         SigningLogSortField::Timestamp => keyset!(

@@ -151,7 +151,7 @@ pub fn list(
     let mut query = tenants::table.into_boxed();
     if let Some(name) = filter.name.as_deref().filter(|n| !n.is_empty()) {
         query = query.filter(
-            crate::db::lower(tenants::name)
+            crate::db::fold(tenants::name)
                 .like(crate::db::like_pattern(name))
                 .escape('\\'),
         );

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::db::schema::{roles, users};
-use crate::db::{lower, DbConnection};
+use crate::db::{fold, DbConnection};
 use crate::error::{conflict_on_unique, CoreError, CoreResult, FieldError};
 use crate::pagination::{sort_key_text, Page, PageRequest, Sort};
 use crate::types::AzureTenantId;
@@ -262,7 +262,7 @@ impl UserInput {
          -> CoreResult<bool> { Ok(q.first::<i64>(conn).optional()?.is_some()) };
         if taken(
             conn,
-            others().filter(lower(users::username).eq(self.username.to_lowercase())),
+            others().filter(fold(users::username).eq(self.username.to_lowercase())),
         )? {
             return Err(CoreError::Conflict(
                 "a user with this username already exists".into(),
@@ -270,7 +270,7 @@ impl UserInput {
         }
         if taken(
             conn,
-            others().filter(lower(users::email).eq(self.email.to_lowercase())),
+            others().filter(fold(users::email).eq(self.email.to_lowercase())),
         )? {
             return Err(CoreError::Conflict(
                 "a user with this e-mail address already exists".into(),
@@ -297,6 +297,26 @@ pub fn hash_password(password: &str) -> CoreResult<String> {
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|e| CoreError::Internal(format!("password hashing failed: {e}")))
+}
+
+/// Maps a failed user write. The role check runs before the write, but another transaction
+/// may delete the role in between (PostgreSQL lets the two interleave): the foreign key then
+/// refuses the row, which is the same invalid input as a role that was already gone.
+fn write_error(err: diesel::result::Error) -> CoreError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match err {
+        Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info)
+            if info
+                .constraint_name()
+                .is_none_or(|name| name.contains("role")) =>
+        {
+            CoreError::invalid("role_id", "unknown_role", "no role has this id")
+        }
+        Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+            CoreError::Conflict("the tenant was deleted meanwhile".into())
+        }
+        other => conflict_on_unique(other, DUPLICATE_USER),
+    }
 }
 
 const DUPLICATE_USER: &str =
@@ -326,7 +346,7 @@ pub fn create(
             ))
             .returning(users::id)
             .get_result(conn)
-            .map_err(|e| conflict_on_unique(e, DUPLICATE_USER))?;
+            .map_err(write_error)?;
         get(conn, tenant_id, id)
     })
 }
@@ -367,7 +387,7 @@ pub fn update(
                 users::active.eq(input.active),
             ))
             .execute(conn)
-            .map_err(|e| conflict_on_unique(e, DUPLICATE_USER))?;
+            .map_err(write_error)?;
         if let Some(hash) = password_hash {
             diesel::update(target)
                 .set(users::password_hash.eq(hash))
@@ -424,14 +444,14 @@ pub fn list(
     if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
         let pattern = crate::db::like_pattern(search);
         query = query.filter(
-            lower(users::username)
+            fold(users::username)
                 .like(pattern.clone())
                 .escape('\\')
-                .or(lower(users::email).like(pattern.clone()).escape('\\'))
-                .or(lower(coalesce(users::first_name, ""))
+                .or(fold(users::email).like(pattern.clone()).escape('\\'))
+                .or(fold(coalesce(users::first_name, ""))
                     .like(pattern.clone())
                     .escape('\\'))
-                .or(lower(coalesce(users::last_name, ""))
+                .or(fold(coalesce(users::last_name, ""))
                     .like(pattern)
                     .escape('\\')),
         );

@@ -5,3 +5,4 @@ DROP TABLE settings;
 DROP TABLE users;
 DROP TABLE roles;
 DROP TABLE tenants;
+DROP FUNCTION drift_fold(text);

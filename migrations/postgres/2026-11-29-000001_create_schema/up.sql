@@ -2,6 +2,12 @@
 -- tables, columns, constraints and indexes; keep them in step.
 -- Timestamps are timestamptz (UTC); JSON documents are jsonb.
 
+-- Case folding for case-insensitive filters and uniqueness. SQLite connections register a
+-- function of the same name (Rust's Unicode to_lowercase), since SQLite's lower() folds ASCII only.
+CREATE FUNCTION drift_fold(text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT lower($1) $$;
+
 CREATE TABLE tenants (
     id              BIGSERIAL PRIMARY KEY,
     name            TEXT        NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
@@ -41,8 +47,8 @@ CREATE TABLE users (
 );
 -- Sign-in takes a username or an e-mail without a tenant, so both are unique platform-wide,
 -- regardless of case.
-CREATE UNIQUE INDEX users_username_key ON users (lower(username));
-CREATE UNIQUE INDEX users_email_key ON users (lower(email));
+CREATE UNIQUE INDEX users_username_key ON users (drift_fold(username));
+CREATE UNIQUE INDEX users_email_key ON users (drift_fold(email));
 CREATE UNIQUE INDEX users_microsoft_id_key ON users (microsoft_id) WHERE microsoft_id IS NOT NULL;
 CREATE INDEX users_tenant_username_idx ON users (tenant_id, username, id);
 CREATE INDEX users_tenant_created_at_idx ON users (tenant_id, created_at, id);
@@ -74,7 +80,7 @@ CREATE TABLE configurations (
 );
 CREATE INDEX configurations_tenant_name_idx ON configurations (tenant_id, resource_name, id);
 -- Types are compared case-insensitively (ARM types differ in case between APIs).
-CREATE INDEX configurations_tenant_type_idx ON configurations (tenant_id, lower(resource_type), id);
+CREATE INDEX configurations_tenant_type_idx ON configurations (tenant_id, drift_fold(resource_type), id);
 CREATE INDEX configurations_tenant_type_sort_idx ON configurations (tenant_id, resource_type, id);
 CREATE INDEX configurations_tenant_last_updated_idx ON configurations (tenant_id, last_updated, id);
 
@@ -93,7 +99,7 @@ CREATE TABLE configuration_history (
 );
 CREATE INDEX configuration_history_configuration_idx ON configuration_history (configuration_id, changed_at, id);
 CREATE INDEX configuration_history_tenant_changed_at_idx ON configuration_history (tenant_id, changed_at, id);
-CREATE INDEX configuration_history_tenant_changed_by_idx ON configuration_history (tenant_id, lower(changed_by));
+CREATE INDEX configuration_history_tenant_changed_by_idx ON configuration_history (tenant_id, drift_fold(changed_by));
 
 CREATE TABLE signing_logs (
     id          BIGSERIAL PRIMARY KEY,
@@ -110,7 +116,7 @@ CREATE TABLE signing_logs (
     CONSTRAINT signing_logs_tenant_log_id_key UNIQUE (tenant_id, log_id)
 );
 CREATE INDEX signing_logs_tenant_timestamp_idx ON signing_logs (tenant_id, "timestamp", id);
-CREATE INDEX signing_logs_tenant_actor_idx ON signing_logs (tenant_id, lower(actor));
+CREATE INDEX signing_logs_tenant_actor_idx ON signing_logs (tenant_id, drift_fold(actor));
 CREATE INDEX signing_logs_tenant_status_idx ON signing_logs (tenant_id, status);
 CREATE INDEX signing_logs_tenant_client_ip_idx ON signing_logs (tenant_id, client_ip);
-CREATE INDEX signing_logs_tenant_action_idx ON signing_logs (tenant_id, lower(action));
+CREATE INDEX signing_logs_tenant_action_idx ON signing_logs (tenant_id, drift_fold(action));

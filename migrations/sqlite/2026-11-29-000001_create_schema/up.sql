@@ -3,6 +3,9 @@
 -- Timestamps are ISO 8601 UTC text with six fractional digits ('2026-11-29T08:15:00.000000Z'),
 -- so text order is time order. JSON documents are JSON text (checked by json_valid), readable by
 -- any SQLite tool, rather than SQLite's binary JSONB.
+-- drift_fold() is Unicode case folding, registered by the application on every connection
+-- (SQLite's lower() folds ASCII only); the indexes below use it, so rows of these tables are
+-- written through the application, not the sqlite3 shell.
 
 CREATE TABLE tenants (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -41,8 +44,8 @@ CREATE TABLE users (
     last_login    TEXT,
     active        BOOLEAN NOT NULL DEFAULT 1
 );
-CREATE UNIQUE INDEX users_username_key ON users (lower(username));
-CREATE UNIQUE INDEX users_email_key ON users (lower(email));
+CREATE UNIQUE INDEX users_username_key ON users (drift_fold(username));
+CREATE UNIQUE INDEX users_email_key ON users (drift_fold(email));
 CREATE UNIQUE INDEX users_microsoft_id_key ON users (microsoft_id) WHERE microsoft_id IS NOT NULL;
 CREATE INDEX users_tenant_username_idx ON users (tenant_id, username, id);
 CREATE INDEX users_tenant_created_at_idx ON users (tenant_id, created_at, id);
@@ -73,7 +76,7 @@ CREATE TABLE configurations (
 );
 CREATE INDEX configurations_tenant_name_idx ON configurations (tenant_id, resource_name, id);
 -- Types are compared case-insensitively (ARM types differ in case between APIs).
-CREATE INDEX configurations_tenant_type_idx ON configurations (tenant_id, lower(resource_type), id);
+CREATE INDEX configurations_tenant_type_idx ON configurations (tenant_id, drift_fold(resource_type), id);
 CREATE INDEX configurations_tenant_type_sort_idx ON configurations (tenant_id, resource_type, id);
 CREATE INDEX configurations_tenant_last_updated_idx ON configurations (tenant_id, last_updated, id);
 
@@ -91,7 +94,7 @@ CREATE TABLE configuration_history (
 );
 CREATE INDEX configuration_history_configuration_idx ON configuration_history (configuration_id, changed_at, id);
 CREATE INDEX configuration_history_tenant_changed_at_idx ON configuration_history (tenant_id, changed_at, id);
-CREATE INDEX configuration_history_tenant_changed_by_idx ON configuration_history (tenant_id, lower(changed_by));
+CREATE INDEX configuration_history_tenant_changed_by_idx ON configuration_history (tenant_id, drift_fold(changed_by));
 
 CREATE TABLE signing_logs (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -108,7 +111,7 @@ CREATE TABLE signing_logs (
     CONSTRAINT signing_logs_tenant_log_id_key UNIQUE (tenant_id, log_id)
 );
 CREATE INDEX signing_logs_tenant_timestamp_idx ON signing_logs (tenant_id, "timestamp", id);
-CREATE INDEX signing_logs_tenant_actor_idx ON signing_logs (tenant_id, lower(actor));
+CREATE INDEX signing_logs_tenant_actor_idx ON signing_logs (tenant_id, drift_fold(actor));
 CREATE INDEX signing_logs_tenant_status_idx ON signing_logs (tenant_id, status);
 CREATE INDEX signing_logs_tenant_client_ip_idx ON signing_logs (tenant_id, client_ip);
-CREATE INDEX signing_logs_tenant_action_idx ON signing_logs (tenant_id, lower(action));
+CREATE INDEX signing_logs_tenant_action_idx ON signing_logs (tenant_id, drift_fold(action));

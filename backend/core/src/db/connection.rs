@@ -156,6 +156,8 @@ impl DbConnectionManager {
                      PRAGMA synchronous = NORMAL;"
                 ))
                 .map_err(DbError::Setup)?;
+                super::fold_utils::register_impl(&mut conn, |text: String| super::fold_text(&text))
+                    .map_err(DbError::Setup)?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }

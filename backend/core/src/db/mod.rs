@@ -10,8 +10,16 @@ pub use connection::{
 };
 
 diesel::define_sql_function! {
-    /// SQL `lower()`, the same on both backends.
-    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+    /// Unicode case folding for case-insensitive filters and uniqueness, the same on both
+    /// backends: SQLite's own `lower()` folds ASCII only, so SQLite connections register
+    /// `drift_fold` as Rust's `str::to_lowercase`; PostgreSQL defines it (migration) as `lower()`.
+    #[sql_name = "drift_fold"]
+    fn fold(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// The Rust side of [`fold`]: what values are compared with.
+pub fn fold_text(text: &str) -> String {
+    text.to_lowercase()
 }
 
 diesel::define_sql_function! {
@@ -20,12 +28,12 @@ diesel::define_sql_function! {
     fn coalesce_text(value: diesel::sql_types::Nullable<diesel::sql_types::Text>, fallback: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
-/// A `LIKE` pattern that matches `needle` anywhere, lower-cased, with `%` and `_` taken
+/// A `LIKE` pattern that matches `needle` anywhere, case-folded, with `%` and `_` taken
 /// literally (escaped with `\`).
 pub fn like_pattern(needle: &str) -> String {
     let mut pattern = String::with_capacity(needle.len() + 2);
     pattern.push('%');
-    for c in needle.to_lowercase().chars() {
+    for c in fold_text(needle).chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }
