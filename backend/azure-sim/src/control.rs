@@ -38,7 +38,10 @@ fn loopback_only(req: &HttpRequest) -> Result<(), Box<HttpResponse>> {
     match req.peer_addr() {
         Some(addr) if addr.ip().is_loopback() => Ok(()),
         None => Ok(()),
-        _ => Err(Box::new(control_error(StatusCode::FORBIDDEN, "the control API answers loopback callers only"))),
+        _ => Err(Box::new(control_error(
+            StatusCode::FORBIDDEN,
+            "the control API answers loopback callers only",
+        ))),
     }
 }
 
@@ -125,8 +128,12 @@ fn parse_body<T: serde::de::DeserializeOwned + Default>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body)
-        .map_err(|e| Box::new(control_error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}"))))
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(control_error(
+            StatusCode::BAD_REQUEST,
+            &format!("invalid JSON body: {e}"),
+        ))
+    })
 }
 
 async fn reset(req: HttpRequest, state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
