@@ -554,3 +554,117 @@ fn the_same_seed_and_epoch_generate_the_same_world() {
             >= 5
     );
 }
+
+#[actix_web::test]
+async fn expired_and_revoked_tokens_are_refused_until_a_new_token_is_fetched() {
+    let sim = start().await;
+    let (tid, client_id, secret) = credentials(&sim.tenants().await[0]);
+    let fetch = || async {
+        let body: Value = sim
+            .token_request(
+                &tid,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &client_id),
+                    ("client_secret", &secret),
+                    ("scope", "https://graph.microsoft.com/.default"),
+                ],
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    };
+    let token = fetch().await;
+    let url = format!("{}/v1.0/applications", sim.base);
+    let get = |token: String| {
+        let client = sim.client.clone();
+        let url = url.clone();
+        async move { client.get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    assert_eq!(get(token.clone()).await.status(), 200);
+
+    sim.fault(
+        json!({"endpoint": "/v1.0/applications", "fault": {"type": "expired_token"}, "count": 1}),
+    )
+    .await;
+    let expired = get(token.clone()).await;
+    assert_eq!(expired.status(), 401);
+    let body: Value = expired.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
+    assert_eq!(get(token.clone()).await.status(), 200);
+
+    let revoked = sim
+        .client
+        .post(format!("{}/_sim/tenants/{tid}/revoke-tokens", sim.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    assert_eq!(
+        get(token).await.status(),
+        401,
+        "tokens issued before the revocation are refused"
+    );
+    // Tokens carry whole seconds; a token from the next second is accepted.
+    actix_web::rt::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(get(fetch().await).await.status(), 200);
+}
+
+#[actix_web::test]
+async fn short_lived_tokens_expire() {
+    let config = WorldConfig {
+        tenants: 1,
+        arm_resources: 5,
+        intune_policies: 5,
+        ..WorldConfig::default()
+    };
+    let options = SimOptions {
+        token_lifetime_seconds: 1,
+        ..SimOptions::default()
+    };
+    let running = serve(
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+        SimState::new(config, options),
+        1,
+    )
+    .unwrap();
+    let sim = Sim {
+        base: running.base_url.clone(),
+        client: reqwest::Client::new(),
+    };
+    actix_web::rt::spawn(running.server);
+    let (tid, client_id, secret) = credentials(&sim.tenants().await[0]);
+    let body: Value = sim
+        .token_request(
+            &tid,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &client_id),
+                ("client_secret", &secret),
+                ("scope", "https://management.azure.com/.default"),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["expires_in"], 1);
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    actix_web::rt::time::sleep(Duration::from_millis(2100)).await;
+    let response = sim
+        .client
+        .get(format!("{}/subscriptions?api-version=2022-12-01", sim.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "ExpiredAuthenticationToken");
+}
