@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/tenants/{tenant_id}/revoke-tokens",
                 web::post().to(revoke_tokens),
             )
+            .route("/tenants/{tenant_id}/licence", web::post().to(set_licence))
             .route("/reset", web::post().to(reset))
             .route("/scenario", web::post().to(scenario))
             .route("/changes", web::post().to(change))
@@ -59,6 +60,7 @@ async fn index(req: HttpRequest) -> HttpResponse {
         "endpoints": {
             "GET /_sim/tenants": "the simulated tenants with their app credentials",
             "POST /_sim/tenants/{tenant_id}/revoke-tokens": "refuse every token issued so far for the tenant",
+            "POST /_sim/tenants/{tenant_id}/licence": "give or take the tenant's Entra ID P1/P2 licence: {premium: bool} (sign-in logs need it)",
             "POST /_sim/reset": "regenerate the world from a WorldConfig (all fields optional); clears faults and ground truth",
             "POST /_sim/scenario": "load a scenario: {world?: WorldConfig, faults?: [FaultRule], changes?: [ChangeRequest]}",
             "POST /_sim/changes": "apply one change now: {tenant_id?, target?: {kind: graph, collection} | {kind: arm}, change?: create|update|delete|volatile, resource_id?, actor?, actor_is_app?}",
@@ -80,6 +82,8 @@ struct TenantView {
     subscriptions: Vec<crate::world::SimSubscription>,
     conditional_access_policies: usize,
     arm_resources: usize,
+    /// Whether the tenant has Entra ID P1/P2 (sign-in logs).
+    premium: bool,
 }
 
 async fn tenants(req: HttpRequest, state: web::Data<SimState>) -> HttpResponse {
@@ -100,6 +104,7 @@ async fn tenants(req: HttpRequest, state: web::Data<SimState>) -> HttpResponse {
                 [&crate::world::Collection::ConditionalAccessPolicies]
                 .len(),
             arm_resources: t.arm_resources.len(),
+            premium: t.premium,
         })
         .collect();
     HttpResponse::Ok().json(views)
@@ -117,6 +122,40 @@ async fn revoke_tokens(
             // Token times have whole seconds; tokens issued in this second are refused too.
             tenant.tokens_valid_after = Some(Utc::now() + chrono::Duration::seconds(1));
             HttpResponse::NoContent().finish()
+        }
+        None => control_error(StatusCode::NOT_FOUND, "no such tenant"),
+    }
+}
+
+/// The body of `POST /_sim/tenants/{tenant_id}/licence`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Licence {
+    premium: bool,
+}
+
+async fn set_licence(
+    req: HttpRequest,
+    state: web::Data<SimState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    guard!(req);
+    let licence: Licence = match serde_json::from_slice(&body) {
+        Ok(licence) => licence,
+        Err(e) => {
+            return control_error(
+                StatusCode::BAD_REQUEST,
+                &format!("invalid licence, expected {{\"premium\": true|false}}: {e}"),
+            )
+        }
+    };
+    let mut world = state.world.lock().unwrap();
+    match world.tenant_mut(&path) {
+        Some(tenant) => {
+            tenant.premium = licence.premium;
+            HttpResponse::Ok()
+                .json(json!({"tenant_id": tenant.tenant_id, "premium": tenant.premium}))
         }
         None => control_error(StatusCode::NOT_FOUND, "no such tenant"),
     }
@@ -147,6 +186,7 @@ async fn reset(req: HttpRequest, state: web::Data<SimState>, body: web::Bytes) -
         json!({"seed": world.config.seed, "epoch": world.epoch, "tenants": world.tenants.len()});
     *state.world.lock().unwrap() = world;
     state.faults.clear();
+    state.graph_limit_usage.lock().unwrap().clear();
     HttpResponse::Ok().json(summary)
 }
 

@@ -60,6 +60,16 @@ struct Cli {
     /// Make the authorize endpoint answer `consent_required` instead of consenting.
     #[arg(long)]
     no_auto_consent: bool,
+    /// Enforce Graph's documented throttling limits (conditional access 1 request/s per tenant
+    /// without Retry-After, sign-in and audit reports 5 per 10 s, Intune 1000 per 20 s).
+    #[arg(long)]
+    service_limits: bool,
+    /// Drop sign-ins and directory audits older than 30 days (7 for tenants without P1/P2).
+    #[arg(long)]
+    log_retention: bool,
+    /// The last N tenants have no Entra ID P1/P2 licence: their sign-in logs answer 403.
+    #[arg(long, default_value_t = 0)]
+    free_tenants: usize,
     /// A scenario file (JSON: {world?, faults?, changes?}) to load at start.
     #[arg(long)]
     scenario: Option<std::path::PathBuf>,
@@ -86,10 +96,13 @@ fn main() -> ExitCode {
         client_id: cli.client_id.clone(),
         client_secret: cli.client_secret.clone(),
         auto_consent: !cli.no_auto_consent,
+        free_tenants: cli.free_tenants,
         ..WorldConfig::default()
     };
     let options = SimOptions {
         token_lifetime_seconds: cli.token_lifetime.max(60),
+        service_limits: cli.service_limits,
+        log_retention: cli.log_retention,
         ..SimOptions::default()
     };
     let state = SimState::new(config, options);

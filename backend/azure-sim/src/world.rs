@@ -40,6 +40,9 @@ pub struct WorldConfig {
     /// How long after a change its directory-audit / activity-log / resource-change record
     /// becomes visible, in seconds (Entra: typically minutes; 0 for fast demos and tests).
     pub audit_delay_seconds: u32,
+    /// How many tenants have no Entra ID P1/P2 licence: the last `free_tenants` of the world.
+    /// Their `auditLogs/signIns` answers 403 and their logs are kept 7 days instead of 30.
+    pub free_tenants: usize,
 }
 
 impl Default for WorldConfig {
@@ -61,6 +64,7 @@ impl Default for WorldConfig {
             client_secret: None,
             auto_consent: true,
             audit_delay_seconds: 0,
+            free_tenants: 0,
         }
     }
 }
@@ -184,6 +188,18 @@ pub struct SimTenant {
     pub signins: SignInStream,
     /// Tokens issued before this instant are refused (a revocation).
     pub tokens_valid_after: Option<DateTime<Utc>>,
+    /// Whether the tenant has an Entra ID P1/P2 licence: sign-in logs need one.
+    pub premium: bool,
+}
+
+/// How many days the sign-in and audit logs of a tenant reach back: 30 with Entra ID P1/P2,
+/// 7 without.
+pub fn log_retention_days(premium: bool) -> i64 {
+    if premium {
+        30
+    } else {
+        7
+    }
 }
 
 /// An audit-trail record and the instant it becomes visible to API callers.
@@ -498,6 +514,7 @@ fn generate_tenant(
         activity_log: Vec::new(),
         resource_changes: Vec::new(),
         tokens_valid_after: None,
+        premium: index < config.tenants.saturating_sub(config.free_tenants),
     }
 }
 
@@ -679,7 +696,9 @@ fn authentication_methods_policy(epoch: DateTime<Utc>) -> Value {
 
 /// Sign-in events of a tenant, generated on demand from their index: event `i` happens at
 /// `start + i * interval`; about one in eight arrives late (visible up to ten minutes after it
-/// happened), as Entra's do.
+/// happened), as Entra's do. About one in fifty is a repeat of the sign-in just before it
+/// (retries, several conditional access policies): the same `id`, user and app, its own
+/// `createdDateTime`, visible no earlier than the original. Clients must dedupe by `id`.
 #[derive(Debug, Clone)]
 pub struct SignInStream {
     pub seed: u64,
@@ -719,8 +738,36 @@ impl SignInStream {
         ChaCha8Rng::seed_from_u64(self.seed ^ index.wrapping_mul(0x2545_f491_4f6c_dd1d))
     }
 
-    /// When the event becomes visible in the API.
-    pub fn visible_at(&self, index: u64) -> DateTime<Utc> {
+    /// Whether the event is drawn as a repeat candidate: 4 in 175, so that with the conditions
+    /// of `is_repeat` about one event in 50 is a repeat. A hash of its own, so that the draws
+    /// of every event stay what they were.
+    fn repeat_candidate(&self, index: u64) -> bool {
+        let mut x = (self.seed ^ 0x6a09_e667_f3bc_c908)
+            .wrapping_add(index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        // splitmix64
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^= x >> 31;
+        x % 175 < 4
+    }
+
+    /// Whether the event arrives late (up to ten minutes after it happened).
+    fn is_late(&self, index: u64) -> bool {
+        self.rng_for(index).gen_ratio(1, 8)
+    }
+
+    /// Whether event `index` repeats event `index - 1` (same `id`, user and app). A repeat
+    /// never follows a repeat or a late arrival, so that the original is visible within
+    /// seconds and the pair shows up together.
+    pub fn is_repeat(&self, index: u64) -> bool {
+        index > 0
+            && self.repeat_candidate(index)
+            && !self.repeat_candidate(index - 1)
+            && !self.is_late(index - 1)
+    }
+
+    /// When an event that is not a repeat becomes visible in the API.
+    fn own_visible_at(&self, index: u64) -> DateTime<Utc> {
         let mut rng = self.rng_for(index);
         let delay = if rng.gen_ratio(1, 8) {
             rng.gen_range(60..=MAX_SIGNIN_DELAY_SECONDS)
@@ -730,8 +777,27 @@ impl SignInStream {
         self.created_at(index) + Duration::seconds(delay)
     }
 
+    /// When the event becomes visible in the API: a repeat as soon as it happened and its
+    /// original is visible.
+    pub fn visible_at(&self, index: u64) -> DateTime<Utc> {
+        if self.is_repeat(index) {
+            self.own_visible_at(index - 1).max(self.created_at(index))
+        } else {
+            self.own_visible_at(index)
+        }
+    }
+
     /// The sign-in event with this index, as Graph returns it.
     pub fn event(&self, index: u64, users: &[SimUser]) -> Value {
+        if self.is_repeat(index) {
+            let mut event = self.own_event(index - 1, users);
+            event["createdDateTime"] = Value::String(timestamp_ms(self.created_at(index)));
+            return event;
+        }
+        self.own_event(index, users)
+    }
+
+    fn own_event(&self, index: u64, users: &[SimUser]) -> Value {
         let mut rng = self.rng_for(index);
         let _delay_draw: (bool, i64) = (rng.gen_ratio(1, 8), rng.gen_range(0..30));
         let user = &users[rng.gen_range(0..users.len())];

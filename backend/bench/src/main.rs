@@ -82,7 +82,7 @@ fn document(i: usize) -> serde_json::Value {
         "@odata.type": "#microsoft.graph.conditionalAccessPolicy",
         "id": format!("{i:08x}-0000-4000-8000-000000000000"),
         "displayName": format!("policy-{i}"),
-        "state": if i % 3 == 0 { "enabled" } else { "enabledForReportingButNotEnforced" },
+        "state": if i.is_multiple_of(3) { "enabled" } else { "enabledForReportingButNotEnforced" },
         "conditions": {
             "users": {"includeUsers": ["All"], "excludeUsers": [format!("user-{}", i % 97)], "includeGroups": [], "excludeGroups": ["breakglass"]},
             "applications": {"includeApplications": ["All"], "excludeApplications": []},
@@ -128,7 +128,7 @@ fn seed(db: &TestDb, count: usize) -> Result<(i64, Vec<i64>, Duration), String> 
                             content_hash: format!("{i:064x}"),
                         };
                         let stored = configurations::insert(conn, &observed, now)?;
-                        if i % 10 == 0 {
+                        if i.is_multiple_of(10) {
                             history::record(
                                 conn,
                                 tenant.id,

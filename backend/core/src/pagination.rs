@@ -140,15 +140,18 @@ macro_rules! keyset {
         };
         match $after {
             None => query,
+            // `col <= k AND (col < k OR id < last)` rather than `col < k OR (col = k AND …)`:
+            // the same rows, but the leading bound lets both databases start an index range
+            // scan at the cursor instead of scanning from the first row.
             Some((key, last_id)) if $descending => query.filter(
                 $column
-                    .lt(key.clone())
-                    .or($column.eq(key).and($id.lt(last_id))),
+                    .le(key.clone())
+                    .and($column.lt(key).or($id.lt(last_id))),
             ),
             Some((key, last_id)) => query.filter(
                 $column
-                    .gt(key.clone())
-                    .or($column.eq(key).and($id.gt(last_id))),
+                    .ge(key.clone())
+                    .and($column.gt(key).or($id.gt(last_id))),
             ),
         }
     }};

@@ -1199,6 +1199,41 @@ fn to_row(record: &Value) -> Row {
 impl Query {
     /// Runs the query over the records of its table (any order) and returns the result rows in
     /// their final order.
+    /// Whether the query only projects and limits: then rows keep the stored order (by id) and
+    /// only the rows of the page asked for need to be built.
+    pub fn pages_lazily(&self) -> bool {
+        self.stages
+            .iter()
+            .all(|stage| matches!(stage, Stage::Project(_) | Stage::Limit(_)))
+    }
+
+    /// The smallest `limit`/`take` of the query, if any.
+    pub fn limit(&self) -> Option<usize> {
+        self.stages
+            .iter()
+            .filter_map(|stage| match stage {
+                Stage::Limit(n) => Some(*n),
+                _ => None,
+            })
+            .min()
+    }
+
+    /// Builds one row of a lazily paged query: the record's columns, then the projections.
+    pub fn build_row(&self, record: &Value) -> Row {
+        let mut row = to_row(record);
+        for stage in &self.stages {
+            if let Stage::Project(columns) = stage {
+                row.values = columns
+                    .iter()
+                    .map(|(name, operand)| {
+                        (name.clone(), evaluate(&row.values, operand).to_value())
+                    })
+                    .collect();
+            }
+        }
+        row
+    }
+
     pub fn run<'a>(&self, records: impl Iterator<Item = &'a Value>) -> Vec<Row> {
         // Leading filters run on the stored records, so that only matches are copied.
         let leading: Vec<&Expr> = self

@@ -5,6 +5,10 @@
 //! a range of indices by binary search, and a page walks down from the top of the range,
 //! skipping events not yet visible (late arrivals, at most `MAX_SIGNIN_DELAY_SECONDS` old). The
 //! skip token holds the rest of the range, so a request costs O(page size + late window).
+//!
+//! Sign-ins need an Entra ID P1/P2 tenant (403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant`
+//! otherwise); directory audits are served to every tenant. With `SimOptions::log_retention`
+//! on, both reach back 30 days with P1/P2 and 7 without.
 
 use std::cmp::Reverse;
 
@@ -20,7 +24,7 @@ use super::{
 };
 use super::{DIRECTORY_AUDITS, SIGN_INS};
 use crate::state::SimState;
-use crate::world::{SignInStream, MAX_SIGNIN_DELAY_SECONDS};
+use crate::world::{log_retention_days, SignInStream, MAX_SIGNIN_DELAY_SECONDS};
 
 /// Default and largest page of `auditLogs/signIns`.
 pub const SIGN_IN_PAGE_SIZE: usize = 1000;
@@ -109,12 +113,37 @@ fn visible_count(stream: &SignInStream, lo: u64, end: u64, now: DateTime<Utc>) -
             .count() as u64
 }
 
+/// The 403 of a tenant without Entra ID P1/P2 asking for sign-ins.
+fn not_premium() -> Refusal {
+    Refusal::new(
+        StatusCode::FORBIDDEN,
+        "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+        "Tenant does not have a SKU required for this feature. Sign-in logs need a Microsoft Entra ID P1 or P2 licence.",
+    )
+}
+
+/// The oldest instant the tenant's logs still hold, when retention is on.
+fn retained_from(state: &SimState, premium: bool, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    state
+        .options
+        .log_retention
+        .then(|| now - Duration::days(log_retention_days(premium)))
+}
+
 pub fn list_sign_ins(
     state: &SimState,
     req: &HttpRequest,
     tenant_id: &str,
     options: &QueryOptions,
 ) -> Handled {
+    // The licence first: a free tenant gets its 403 whatever it asks.
+    {
+        let world = state.world.lock().unwrap();
+        let tenant = world.tenant(tenant_id).ok_or_else(tenant_gone)?;
+        if !tenant.premium {
+            return Err(not_premium());
+        }
+    }
     let top = options
         .page_size(SIGN_IN_PAGE_SIZE, SIGN_IN_PAGE_SIZE)
         .map_err(|m| bad_request(&m))?;
@@ -131,10 +160,10 @@ pub fn list_sign_ins(
         },
     };
     let now = Utc::now();
-    let (stream, users) = {
+    let (stream, users, premium) = {
         let world = state.world.lock().unwrap();
         let tenant = world.tenant(tenant_id).ok_or_else(tenant_gone)?;
-        (tenant.signins.clone(), tenant.users.clone())
+        (tenant.signins.clone(), tenant.users.clone(), tenant.premium)
     };
     // Events 0..limit have happened; none after now is ever returned.
     let limit = stream.last_index_at(now).map_or(0, |i| i + 1);
@@ -143,6 +172,11 @@ pub fn list_sign_ins(
         None => sign_in_range(&stream, limit, options.filter.as_deref())
             .map_err(|why| invalid_filter(&why))?,
     };
+    // Older events are gone, also from the range of a skip token as time passes.
+    let retained =
+        retained_from(state, premium, now).map_or(0, |from| stream.first_index_from(from));
+    let lo = lo.max(retained);
+    let end = end.max(lo);
     let page = capped(state, req, top);
     let mut items = Vec::with_capacity(page.min(SIGN_IN_PAGE_SIZE));
     let mut i = end;
@@ -309,13 +343,16 @@ pub fn list_directory_audits(
     let now = Utc::now();
     let world = state.world.lock().unwrap();
     let tenant = world.tenant(tenant_id).ok_or_else(tenant_gone)?;
+    let retained = retained_from(state, tenant.premium, now);
     // Newest first by activity time, then by the order written; the key is the keyset.
     let mut keys: Vec<(i64, usize)> = tenant
         .directory_audits
         .iter()
         .enumerate()
         .filter(|(_, record)| {
-            record.visible_at <= now && audit_matches(&clauses, record.at, &record.body)
+            record.visible_at <= now
+                && retained.is_none_or(|from| record.at >= from)
+                && audit_matches(&clauses, record.at, &record.body)
         })
         .map(|(index, record)| (nanos(record.at), index))
         .collect();
@@ -353,10 +390,15 @@ pub fn get_directory_audit(state: &SimState, tenant_id: &str, id: &str) -> Handl
     let now = Utc::now();
     let world = state.world.lock().unwrap();
     let tenant = world.tenant(tenant_id).ok_or_else(tenant_gone)?;
+    let retained = retained_from(state, tenant.premium, now);
     tenant
         .directory_audits
         .iter()
-        .find(|record| record.visible_at <= now && record.body["id"].as_str() == Some(id))
+        .find(|record| {
+            record.visible_at <= now
+                && retained.is_none_or(|from| record.at >= from)
+                && record.body["id"].as_str() == Some(id)
+        })
         .map(|record| entity_response(DIRECTORY_AUDITS, &record.body))
         .ok_or_else(|| {
             Refusal::new(

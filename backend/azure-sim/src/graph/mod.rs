@@ -3,12 +3,17 @@
 //! policies) with their entities, the authentication methods policy, and the sign-in and
 //! directory-audit logs.
 //!
+//! With `SimOptions::service_limits` on, requests count against Graph's documented throttling
+//! limits (see `limits`); sign-ins need an Entra ID P1/P2 tenant, and with
+//! `SimOptions::log_retention` on the logs reach back 30 days (7 without P1/P2).
+//!
 //! Every request needs a Graph bearer token; the tenant is the token's. Paths are matched
 //! without regard to case, as Graph does. Collections page by keyset on the entity id through
 //! an opaque `$skiptoken` in a full-URL `@odata.nextLink`, so that entities created or deleted
 //! between pages never make another one appear twice or go missing.
 
 mod filter;
+mod limits;
 mod logs;
 mod query;
 
@@ -157,6 +162,9 @@ fn handle(state: &SimState, req: &HttpRequest, tenant_id: &str) -> HttpResponse 
                 .into_response()
         }
     };
+    if let Some(throttled) = limits::check(state, tenant_id, &route) {
+        return throttled;
+    }
     let options = match QueryOptions::parse(req.query_string()) {
         Ok(options) => options,
         Err(message) => return bad_request(&message).into_response(),

@@ -6,6 +6,7 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self as diesel_r2d2, ManageConnection};
+use diesel::sql_types::{Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -156,8 +157,13 @@ impl DbConnectionManager {
                      PRAGMA synchronous = NORMAL;"
                 ))
                 .map_err(DbError::Setup)?;
-                super::fold_utils::register_impl(&mut conn, |text: String| super::fold_text(&text))
-                    .map_err(DbError::Setup)?;
+                // Nullable in and out: it also indexes nullable columns (sign-in actor, app).
+                conn.register_sql_function::<(Nullable<Text>,), Nullable<Text>, _, _, _>(
+                    "drift_fold",
+                    true,
+                    |(text,): (Option<String>,)| text.map(|t| super::fold_text(&t)),
+                )
+                .map_err(DbError::Setup)?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }

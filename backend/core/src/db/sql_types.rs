@@ -62,7 +62,6 @@ pub struct Json(pub serde_json::Value);
     PartialOrd,
     Ord,
     Hash,
-    serde::Serialize,
     serde::Deserialize,
     diesel::expression::AsExpression,
     diesel::deserialize::FromSqlRow,
@@ -92,9 +91,16 @@ impl From<DateTime<Utc>> for UtcTime {
     }
 }
 
+/// Always six fractional digits and `Z`, so that API timestamps also sort as text.
 impl std::fmt::Display for UtcTime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+    }
+}
+
+impl serde::Serialize for UtcTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 

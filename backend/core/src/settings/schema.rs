@@ -28,6 +28,7 @@ pub struct NotificationSettings {
     pub channels: Vec<NotificationChannel>,
     /// Changes below this severity are not announced (a channel may raise it for itself).
     pub min_severity: Severity,
+    #[validate(nested)]
     pub digest: DigestSettings,
 }
 
@@ -188,6 +189,9 @@ pub struct PollingSettings {
     pub enabled: bool,
     #[validate(nested)]
     pub intervals: PollingIntervals,
+    /// Sources that are not polled (their configurations and sign-ins are kept as they are).
+    #[validate(custom(function = "validate_unique_sources"))]
+    pub disabled_sources: Vec<PolledSource>,
     /// Random spread added to each interval so tenants do not poll in lock-step (0 to 50 %).
     #[validate(range(max = 50))]
     #[schema(minimum = 0, maximum = 50)]
@@ -201,41 +205,64 @@ impl Default for PollingSettings {
         Self {
             enabled: true,
             intervals: PollingIntervals::default(),
+            disabled_sources: Vec::new(),
             jitter_percent: 10,
             retention: RetentionSettings::default(),
         }
     }
 }
 
-/// Minutes between polls, per source. A source set to `null` is not polled.
+/// What the worker polls: the three configuration sources and the sign-in logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PolledSource {
+    Entra,
+    Intune,
+    Arm,
+    Signins,
+}
+
+fn validate_unique_sources(sources: &[PolledSource]) -> Result<(), ValidationError> {
+    let mut sorted = sources.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    if sorted.len() == sources.len() {
+        Ok(())
+    } else {
+        Err(error("unique", "a source is listed twice".into()))
+    }
+}
+
+/// Minutes between polls, per source. (To stop polling a source, list it in
+/// `disabled_sources`: a JSON Merge Patch cannot set a field to null.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PollingIntervals {
     /// Entra ID (1 to 1440 minutes).
     #[validate(range(min = 1, max = 1440))]
     #[schema(minimum = 1, maximum = 1440)]
-    pub entra: Option<u32>,
+    pub entra: u32,
     /// Intune (1 to 1440 minutes).
     #[validate(range(min = 1, max = 1440))]
     #[schema(minimum = 1, maximum = 1440)]
-    pub intune: Option<u32>,
+    pub intune: u32,
     /// Azure Resource Manager (1 to 1440 minutes).
     #[validate(range(min = 1, max = 1440))]
     #[schema(minimum = 1, maximum = 1440)]
-    pub arm: Option<u32>,
+    pub arm: u32,
     /// Entra sign-in logs (1 to 60 minutes).
     #[validate(range(min = 1, max = 60))]
     #[schema(minimum = 1, maximum = 60)]
-    pub signins: Option<u32>,
+    pub signins: u32,
 }
 
 impl Default for PollingIntervals {
     fn default() -> Self {
         Self {
-            entra: Some(15),
-            intune: Some(30),
-            arm: Some(60),
-            signins: Some(5),
+            entra: 15,
+            intune: 30,
+            arm: 60,
+            signins: 5,
         }
     }
 }
@@ -448,8 +475,8 @@ mod tests {
     #[test]
     fn intervals_are_bounded() {
         let mut settings = PollingSettings::default();
-        settings.intervals.signins = Some(61);
-        settings.intervals.arm = Some(0);
+        settings.intervals.signins = 61;
+        settings.intervals.arm = 0;
         let err = crate::CoreError::from(settings.validate().unwrap_err());
         let crate::CoreError::Invalid(fields) = err else {
             panic!()
