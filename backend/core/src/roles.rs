@@ -221,7 +221,7 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> CoreResult<()> {
                     diesel::result::DatabaseErrorKind::ForeignKeyViolation,
                     _,
                 ) => CoreError::Conflict(
-                    "the role is held by a user; give them another role first".into(),
+                    "the role is still held by a user or an API token; move them to another role first".into(),
                 ),
                 other => CoreError::Database(other),
             })?;

@@ -13,9 +13,12 @@ struct Column {
     column_name: String,
 }
 
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 10] = [
+    "api_tokens",
     "configuration_history",
     "configurations",
+    "poll_state",
+    "refresh_tokens",
     "roles",
     "settings",
     "signing_logs",
@@ -69,6 +72,9 @@ fn schema_columns() -> Vec<Column> {
     add!(configurations);
     add!(configuration_history);
     add!(signing_logs);
+    add!(poll_state);
+    add!(refresh_tokens);
+    add!(api_tokens);
     all.sort();
     all
 }
@@ -89,6 +95,7 @@ macro_rules! impl_column_names {
 }
 impl_column_names!(A, B, C, D);
 impl_column_names!(A, B, C, D, E, F);
+impl_column_names!(A, B, C, D, E, F, G, H);
 impl_column_names!(A, B, C, D, E, F, G, H, I, J);
 impl_column_names!(A, B, C, D, E, F, G, H, I, J, K);
 impl_column_names!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O);
@@ -108,7 +115,7 @@ fn migrations_roll_back_to_empty_and_apply_again() {
         let db = make_db();
         let mut conn = db.conn();
         let reverted = revert_all_migrations(&mut conn).unwrap();
-        assert_eq!(reverted, 2, "{:?}", db.url());
+        assert_eq!(reverted, 3, "{:?}", db.url());
         drop(conn);
         let remaining: Vec<String> = columns(&db).into_iter().map(|c| c.table_name).collect();
         assert!(

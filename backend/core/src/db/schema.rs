@@ -120,12 +120,71 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::UtcTimestamp;
+
+    /// Per (tenant, source) scheduling state of the worker.
+    poll_state (tenant_id, source) {
+        tenant_id -> BigInt,
+        source -> Text,
+        next_run_at -> UtcTimestamp,
+        lease_owner -> Nullable<Text>,
+        lease_expires_at -> Nullable<UtcTimestamp>,
+        baseline_at -> Nullable<UtcTimestamp>,
+        last_success_at -> Nullable<UtcTimestamp>,
+        last_error -> Nullable<Text>,
+        last_error_at -> Nullable<UtcTimestamp>,
+        signin_watermark -> Nullable<UtcTimestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::UtcTimestamp;
+
+    /// Rotating refresh tokens of API sessions (hashes only).
+    refresh_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        family_id -> Text,
+        token_hash -> Text,
+        created_at -> UtcTimestamp,
+        expires_at -> UtcTimestamp,
+        rotated_at -> Nullable<UtcTimestamp>,
+        revoked_at -> Nullable<UtcTimestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::UtcTimestamp;
+
+    /// Long-lived integration tokens (hashes only).
+    api_tokens (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        role_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> UtcTimestamp,
+        expires_at -> Nullable<UtcTimestamp>,
+        last_used_at -> Nullable<UtcTimestamp>,
+        revoked_at -> Nullable<UtcTimestamp>,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(users -> roles (role_id));
 diesel::joinable!(settings -> tenants (tenant_id));
 diesel::joinable!(configurations -> tenants (tenant_id));
 diesel::joinable!(configuration_history -> configurations (configuration_id));
 diesel::joinable!(signing_logs -> tenants (tenant_id));
+diesel::joinable!(poll_state -> tenants (tenant_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(api_tokens -> tenants (tenant_id));
+diesel::joinable!(api_tokens -> roles (role_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -135,4 +194,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     configurations,
     configuration_history,
     signing_logs,
+    poll_state,
+    refresh_tokens,
+    api_tokens,
 );

@@ -1,0 +1,3 @@
+DROP TABLE api_tokens;
+DROP TABLE refresh_tokens;
+DROP TABLE poll_state;
