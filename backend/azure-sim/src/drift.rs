@@ -473,11 +473,45 @@ fn arm_change(
     let tenant_id = tenant.tenant_id.clone();
     let (key, before, after, changes) = match change {
         ChangeKind::Volatile => {
-            // ARM's own background updates: an etag-like property moves, nothing a user did.
+            // ARM's own background work: the platform re-provisions the resource. Its state ends
+            // where it was, but Resource Graph's change history records a `System` change of
+            // `properties.provisioningState` (which a drift tool must not report as drift).
             let key = choose_id(&tenant.arm_resources, wanted, rng)?;
-            let resource = tenant.arm_resources.get_mut(&key).unwrap();
-            resource["properties"]["provisioningState"] = json!("Succeeded");
-            resource["etag"] = json!(format!("W/\"{}\"", guid(rng)));
+            let resource = &tenant.arm_resources[&key];
+            let resource_id = resource["id"].as_str().unwrap_or(&key).to_owned();
+            let subscription = resource["subscriptionId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let group = resource["resourceGroup"]
+                .as_str()
+                .unwrap_or_default()
+                .to_lowercase();
+            let resource_type = resource["type"].as_str().unwrap_or_default().to_owned();
+            let change_id = guid(rng);
+            let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            tenant.resource_changes.push(AuditRecord {
+                visible_at: now + delay,
+                at: now,
+                body: json!({
+                    "id": format!("{resource_id}/providers/Microsoft.Resources/changes/{change_id}"),
+                    "name": change_id, "type": "microsoft.resources/changes", "tenantId": tenant_id,
+                    "kind": "", "location": "", "resourceGroup": group, "subscriptionId": subscription,
+                    "managedBy": "", "sku": null, "plan": null,
+                    "properties": {
+                        "targetResourceId": resource_id,
+                        "targetResourceType": resource_type,
+                        "changeType": "Update",
+                        "changeAttributes": {
+                            "changedBy": "Unspecified", "changedByType": "Other", "clientType": "Unspecified",
+                            "operation": "Unspecified", "timestamp": stamp, "correlationId": guid(rng),
+                            "changesCount": 1, "previousResourceSnapshotId": guid(rng), "newResourceSnapshotId": guid(rng)
+                        },
+                        "changes": {"properties.provisioningState": {"previousValue": "Updating", "newValue": "Succeeded", "changeCategory": "System", "propertyChangeType": "Update"}}
+                    },
+                    "tags": null, "identity": null, "zones": null, "extendedLocation": null
+                }),
+            });
             return Ok(None);
         }
         ChangeKind::Update => {

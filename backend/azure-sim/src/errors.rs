@@ -49,6 +49,26 @@ pub fn graph_error(status: StatusCode, code: &str, message: &str) -> HttpRespons
         }))
 }
 
+/// Graph's 429: code `TooManyRequests`, with the status again as the inner error's code.
+pub fn graph_throttled() -> HttpResponse {
+    let request_id = crate::world::guid(&mut rand::thread_rng());
+    HttpResponse::build(StatusCode::TOO_MANY_REQUESTS)
+        .insert_header(("request-id", request_id.clone()))
+        .insert_header(("client-request-id", request_id.clone()))
+        .json(json!({
+            "error": {
+                "code": "TooManyRequests",
+                "message": "Too many requests.",
+                "innerError": {
+                    "code": "429",
+                    "date": Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+                    "request-id": request_id,
+                    "client-request-id": request_id
+                }
+            }
+        }))
+}
+
 /// ARM: `{"error":{"code","message","details":[]}}`.
 pub fn arm_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
     HttpResponse::build(status)
@@ -94,7 +114,7 @@ pub fn control_error(status: StatusCode, message: &str) -> HttpResponse {
 pub fn throttled(service: Service, retry_after: Option<f64>) -> HttpResponse {
     let mut response = match service {
         Service::Arm => arm_error(StatusCode::TOO_MANY_REQUESTS, "RateLimiting", "Please provide below info when asking for support: timestampUtc and correlationId. The request was throttled."),
-        _ => graph_error(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", "Too many requests."),
+        _ => graph_throttled(),
     };
     if let Some(seconds) = retry_after {
         let text = if seconds.fract() == 0.0 {

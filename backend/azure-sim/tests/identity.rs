@@ -320,6 +320,7 @@ async fn throttling_and_outages_answer_in_the_service_format_for_the_next_n_requ
         assert_eq!(response.headers()["retry-after"], "2.128");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], "TooManyRequests");
+        assert_eq!(body["error"]["innerError"]["code"], "429");
     }
     assert_eq!(
         sim.client.get(&url).send().await.unwrap().status(),
