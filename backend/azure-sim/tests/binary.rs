@@ -51,6 +51,7 @@ fn port_zero_prints_the_url_first_and_serves_the_tenants() {
             .unwrap()
     });
     child.kill().unwrap();
+    child.wait().unwrap();
     let tenants = tenants.as_array().unwrap();
     assert_eq!(tenants.len(), 3);
     for tenant in tenants {
