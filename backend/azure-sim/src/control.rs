@@ -63,7 +63,7 @@ async fn index(req: HttpRequest) -> HttpResponse {
             "POST /_sim/tenants/{tenant_id}/licence": "give or take the tenant's Entra ID P1/P2 licence: {premium: bool} (sign-in logs need it)",
             "POST /_sim/reset": "regenerate the world from a WorldConfig (all fields optional); clears faults and ground truth",
             "POST /_sim/scenario": "load a scenario: {world?: WorldConfig, faults?: [FaultRule], changes?: [ChangeRequest]}",
-            "POST /_sim/changes": "apply one change now: {tenant_id?, target?: {kind: graph, collection} | {kind: arm}, change?: create|update|delete|volatile, resource_id?, actor?, actor_is_app?}",
+            "POST /_sim/changes": "apply one change now: {tenant_id?, target?: {kind: graph, collection} | {kind: authentication_methods_policy} | {kind: arm}, change?: create|update|delete|volatile, resource_id?, actor?, actor_is_app?}",
             "POST /_sim/changes/random?count=N": "apply N random changes now",
             "GET /_sim/ground-truth?since=RFC3339": "every change the simulator made",
             "GET|POST|DELETE /_sim/faults, DELETE /_sim/faults/{id}": "fault rules: {endpoint, fault: {type: throttle|service_unavailable|gateway_timeout|slow|drop_connection|truncate_body|expired_token|next_link_fails_once|page_cap, …}, probability?, count?}"

@@ -29,6 +29,8 @@ pub enum ChangeKind {
 #[serde(rename_all = "snake_case", tag = "kind", content = "collection")]
 pub enum Target {
     Graph(Collection),
+    /// The tenant's single authentication methods policy (update and volatile only).
+    AuthenticationMethodsPolicy,
     Arm,
 }
 
@@ -134,6 +136,8 @@ pub fn apply(
     let target = request.target.unwrap_or_else(|| {
         if rng.gen_ratio(1, 3) {
             Target::Arm
+        } else if rng.gen_ratio(1, 20) {
+            Target::AuthenticationMethodsPolicy
         } else {
             Target::Graph(
                 [
@@ -168,6 +172,9 @@ pub fn apply(
             delay,
             &mut rng,
         )?,
+        Target::AuthenticationMethodsPolicy => {
+            authentication_methods_change(tenant, change, &actor, now, delay, &mut rng)?
+        }
         Target::Arm => arm_change(
             tenant,
             change,
@@ -646,4 +653,73 @@ fn arm_change(
             Vec::new()
         },
     }))
+}
+
+/// The authentication methods policy is one entity per tenant: it is updated (a method switched
+/// on or off) or touched (its `lastModifiedDateTime` moves), never created or deleted.
+fn authentication_methods_change(
+    tenant: &mut SimTenant,
+    change: ChangeKind,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    delay: Duration,
+    rng: &mut impl Rng,
+) -> Result<Option<ChangeRecord>, String> {
+    let policy = &mut tenant.authentication_methods_policy;
+    match change {
+        ChangeKind::Create | ChangeKind::Delete => Err(
+            "the authentication methods policy is a single entity: it can only be updated".into(),
+        ),
+        ChangeKind::Volatile => {
+            policy["lastModifiedDateTime"] = json!(timestamp(now));
+            Ok(None)
+        }
+        ChangeKind::Update => {
+            let before = policy.clone();
+            let methods = policy["authenticationMethodConfigurations"]
+                .as_array_mut()
+                .ok_or("malformed policy")?;
+            let index = rng.gen_range(0..methods.len());
+            let state = if methods[index]["state"] == "enabled" {
+                "disabled"
+            } else {
+                "enabled"
+            };
+            methods[index]["state"] = json!(state);
+            policy["lastModifiedDateTime"] = json!(timestamp(now));
+            let after = policy.clone();
+            tenant.directory_audits.push(AuditRecord {
+                visible_at: now + delay,
+                at: now,
+                body: json!({
+                    "id": format!("Directory_{}", guid(rng)),
+                    "category": "Policy",
+                    "correlationId": guid(rng),
+                    "result": "success",
+                    "resultReason": "",
+                    "activityDisplayName": "Authentication Methods Policy Update",
+                    "activityDateTime": crate::world::timestamp_ms(now),
+                    "loggedByService": "Authentication Methods",
+                    "operationType": "Update",
+                    "initiatedBy": actor.initiated_by(),
+                    "targetResources": [{
+                        "id": "authenticationMethodsPolicy", "displayName": "Authentication Methods Policy", "type": "Policy",
+                        "userPrincipalName": null, "groupId": null,
+                        "modifiedProperties": [{"displayName": "AuthenticationMethodsPolicy", "oldValue": before.to_string(), "newValue": after.to_string()}]
+                    }],
+                    "additionalDetails": []
+                }),
+            });
+            Ok(Some(ChangeRecord {
+                tenant_id: tenant.tenant_id.clone(),
+                source: "entra".into(),
+                resource_id: "authenticationMethodsPolicy".into(),
+                resource_type: "microsoft.graph.authenticationMethodsPolicy".into(),
+                change_type: "updated".into(),
+                changed_by: actor.name().to_owned(),
+                at: now,
+                changed_properties: vec!["authenticationMethodConfigurations".into()],
+            }))
+        }
+    }
 }

@@ -118,3 +118,53 @@ fn arm_background_changes_are_system_records_and_leave_the_resource_as_it_was() 
         "no one called the API"
     );
 }
+
+#[test]
+fn the_authentication_methods_policy_is_updated_with_an_audit_record_but_never_created() {
+    use azure_sim::drift::{self, ChangeKind, ChangeRequest, Target};
+    use azure_sim::world::{World, WorldConfig};
+    let mut world = World::generate(WorldConfig {
+        tenants: 1,
+        arm_resources: 5,
+        intune_policies: 5,
+        ..WorldConfig::default()
+    });
+    let tenant_id = world.tenants[0].tenant_id.clone();
+    let request = |change| ChangeRequest {
+        tenant_id: Some(tenant_id.clone()),
+        target: Some(Target::AuthenticationMethodsPolicy),
+        change: Some(change),
+        actor: Some("admin@contoso.onmicrosoft.com".into()),
+        ..ChangeRequest::default()
+    };
+    let before = world.tenants[0].authentication_methods_policy.clone();
+    let record = drift::apply(&mut world, &request(ChangeKind::Update), chrono::Utc::now())
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.resource_id, "authenticationMethodsPolicy");
+    assert_eq!(record.changed_by, "admin@contoso.onmicrosoft.com");
+    assert_ne!(
+        world.tenants[0].authentication_methods_policy["authenticationMethodConfigurations"],
+        before["authenticationMethodConfigurations"]
+    );
+    let audit = &world.tenants[0].directory_audits[0].body;
+    assert_eq!(
+        audit["initiatedBy"]["user"]["userPrincipalName"],
+        "admin@contoso.onmicrosoft.com"
+    );
+    let old: Value = serde_json::from_str(
+        audit["targetResources"][0]["modifiedProperties"][0]["oldValue"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(old, before, "old and new values are JSON-encoded strings");
+    assert!(drift::apply(&mut world, &request(ChangeKind::Delete), chrono::Utc::now()).is_err());
+    let touched = drift::apply(
+        &mut world,
+        &request(ChangeKind::Volatile),
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(touched, None);
+}
