@@ -302,6 +302,53 @@ impl FromRequest for PathId {
     }
 }
 
+/// The signed-in user making the request, from `Authorization: Bearer <access token>`.
+///
+/// The token is verified (signature, HS256 only, issuer, audience, expiry) and the user is read
+/// afresh, so a deleted or deactivated user's tokens stop working at once.
+pub struct Caller {
+    pub user: drift_core::users::User,
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let header = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let invalid = || ApiError::Core(drift_core::auth::AuthError::InvalidAccessToken.into());
+            let token = header
+                .as_deref()
+                .and_then(|h| {
+                    h.strip_prefix("Bearer ")
+                        .or_else(|| h.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(invalid)?
+                .to_owned();
+            let state =
+                state.ok_or_else(|| ApiError::Blocking("application state is missing".into()))?;
+            let claims = state
+                .auth
+                .keys
+                .verify(&token)
+                .map_err(|e| ApiError::Core(e.into()))?;
+            let user_id: i64 = claims.sub.parse().map_err(|_| invalid())?;
+            let user = state
+                .db(move |conn| drift_core::auth::sessions::current_user(conn, claims.tid, user_id))
+                .await?;
+            Ok(Caller { user })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

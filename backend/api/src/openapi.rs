@@ -15,7 +15,9 @@ Every error is an RFC 7807 `application/problem+json` document.",
         license(name = "MIT")
     ),
     components(schemas(Problem, drift_core::FieldError)),
+    modifiers(&BearerScheme),
     tags(
+        (name = "auth", description = "Local sign-in and sessions"),
         (name = "tenants", description = "Organisations, each linked to an Entra tenant"),
         (name = "users", description = "People who use the product for a tenant"),
         (name = "roles", description = "Named permission lists"),
@@ -27,3 +29,23 @@ Every error is an RFC 7807 `application/problem+json` document.",
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme: the access token from `/api/v1/auth/login`.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("The access token of POST /api/v1/auth/login"))
+                    .build(),
+            ),
+        );
+    }
+}

@@ -15,6 +15,7 @@ pub enum ProblemKind {
     BadRequest,
     InvalidCursor,
     ValidationFailed,
+    Unauthorized,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -30,6 +31,7 @@ impl ProblemKind {
             ProblemKind::BadRequest => "bad-request",
             ProblemKind::InvalidCursor => "invalid-cursor",
             ProblemKind::ValidationFailed => "validation-failed",
+            ProblemKind::Unauthorized => "unauthorized",
             ProblemKind::NotFound => "not-found",
             ProblemKind::MethodNotAllowed => "method-not-allowed",
             ProblemKind::Conflict => "conflict",
@@ -44,6 +46,7 @@ impl ProblemKind {
         match self {
             ProblemKind::BadRequest | ProblemKind::InvalidCursor => StatusCode::BAD_REQUEST,
             ProblemKind::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemKind::Unauthorized => StatusCode::UNAUTHORIZED,
             ProblemKind::NotFound => StatusCode::NOT_FOUND,
             ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemKind::Conflict => StatusCode::CONFLICT,
@@ -59,6 +62,7 @@ impl ProblemKind {
             ProblemKind::BadRequest => "The request is malformed",
             ProblemKind::InvalidCursor => "The pagination cursor is not valid",
             ProblemKind::ValidationFailed => "Some fields are invalid",
+            ProblemKind::Unauthorized => "Authentication is required",
             ProblemKind::NotFound => "Not found",
             ProblemKind::MethodNotAllowed => "Method not allowed",
             ProblemKind::Conflict => "The request conflicts with the current state",
@@ -71,6 +75,7 @@ impl ProblemKind {
 
     pub fn from_status(status: StatusCode) -> Self {
         match status.as_u16() {
+            401 => ProblemKind::Unauthorized,
             404 => ProblemKind::NotFound,
             405 => ProblemKind::MethodNotAllowed,
             409 => ProblemKind::Conflict,
@@ -119,9 +124,12 @@ impl Problem {
 
     pub fn into_response(self) -> HttpResponse {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        HttpResponse::build(status)
-            .insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE))
-            .json(self)
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"drift-api\""));
+        }
+        response.json(self)
     }
 }
 
@@ -177,6 +185,7 @@ fn core_problem(err: &CoreError) -> Problem {
         CoreError::Conflict(message) => Problem::new(ProblemKind::Conflict, message.clone()),
         CoreError::Invalid(fields) => validation_problem(fields.clone()),
         CoreError::Malformed(message) => Problem::new(ProblemKind::BadRequest, message.clone()),
+        CoreError::Auth(reason) => Problem::new(ProblemKind::Unauthorized, reason.to_string()),
         CoreError::InvalidCursor(message) => {
             Problem::new(ProblemKind::InvalidCursor, message.clone())
         }

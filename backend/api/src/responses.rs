@@ -91,3 +91,23 @@ impl IntoResponses for DeleteErrors {
         problem_responses(&[BAD_REQUEST, NOT_FOUND, CONFLICT, UNAVAILABLE, INTERNAL])
     }
 }
+
+/// Errors of a route that needs (or checks) credentials.
+pub struct AuthErrors;
+
+impl IntoResponses for AuthErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        const UNAUTHORIZED: (ProblemKind, &str) = (
+            ProblemKind::Unauthorized,
+            "Missing, wrong or expired credentials or tokens",
+        );
+        problem_responses(&[
+            BAD_REQUEST,
+            UNAUTHORIZED,
+            MEDIA_TYPE,
+            INVALID,
+            UNAVAILABLE,
+            INTERNAL,
+        ])
+    }
+}

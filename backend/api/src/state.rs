@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use drift_core::auth::{JwtKeys, SessionPolicy};
 use drift_core::db::{DbConnection, DbPool};
 use drift_core::{CoreError, UtcTime};
 
@@ -10,17 +11,42 @@ use crate::problem::ApiError;
 /// The source of the current time, replaceable in tests.
 pub type Clock = Arc<dyn Fn() -> UtcTime + Send + Sync>;
 
+/// How the API signs in users: its token signing key and token lifetimes.
+#[derive(Debug)]
+pub struct AuthSettings {
+    pub keys: JwtKeys,
+    pub policy: SessionPolicy,
+}
+
+impl AuthSettings {
+    /// Settings with a random signing key, valid for this process only (tests, benchmarks).
+    pub fn ephemeral() -> Self {
+        let secret = drift_core::auth::random_secret(48);
+        Self {
+            keys: JwtKeys::from_secret(secret.as_bytes()).expect("48 random bytes are long enough"),
+            policy: SessionPolicy::default(),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     pub clock: Clock,
+    pub auth: Arc<AuthSettings>,
 }
 
 impl AppState {
+    /// State with an ephemeral signing key; see [`AppState::with_auth`].
     pub fn new(pool: DbPool) -> Self {
+        Self::with_auth(pool, AuthSettings::ephemeral())
+    }
+
+    pub fn with_auth(pool: DbPool, auth: AuthSettings) -> Self {
         Self {
             pool,
             clock: Arc::new(UtcTime::now),
+            auth: Arc::new(auth),
         }
     }
 

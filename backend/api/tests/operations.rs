@@ -114,6 +114,12 @@ fn the_binary_creates_its_sqlite_database_serves_and_stops_on_sigterm() {
     };
     assert!(ready.starts_with("HTTP/1.0 200"), "{ready}");
     assert!(dir.join("nested/drift.db").exists());
+    // Without DRIFT_JWT_SECRET on SQLite, a signing key is generated once, readable by the owner only.
+    let secret = dir.join("nested/jwt-secret");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&secret).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(std::fs::read_to_string(&secret).unwrap().len() >= 32);
     Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
@@ -167,6 +173,127 @@ fn bad_configuration_stops_start_up_with_a_message_naming_the_variable() {
             started.elapsed() < Duration::from_secs(10),
             "{env:?} took {:?}",
             started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn postgres_refuses_to_start_without_a_jwt_secret() {
+    let db = common::TestDb::postgres();
+    let output = api_binary()
+        .env("DATABASE_URL", db.url_string())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("DRIFT_JWT_SECRET is not set"), "{stderr}");
+}
+
+#[test]
+fn create_admin_creates_a_superadmin_once_and_they_can_sign_in() {
+    for db in [common::TestDb::sqlite(), common::TestDb::postgres()] {
+        let create = || {
+            let mut command = api_binary();
+            command
+                .stdout(Stdio::piped())
+                .env("DATABASE_URL", db.url_string())
+                .env("DRIFT_ADMIN_PASSWORD", "a long enough admin password")
+                .args([
+                    "create-admin",
+                    "--tenant-name",
+                    "Contoso",
+                    "--azure-tenant-id",
+                    "72f988bf-86f1-41af-91ab-2d7cd011db47",
+                ])
+                .args(["--username", "root.admin", "--email", "root@contoso.com"]);
+            command.output().unwrap()
+        };
+        let first = create();
+        assert!(
+            first.status.success(),
+            "{}",
+            String::from_utf8_lossy(&first.stderr)
+        );
+        assert!(String::from_utf8_lossy(&first.stdout).contains("created superadmin root.admin"));
+        let second = create();
+        assert!(second.status.success());
+        assert!(
+            String::from_utf8_lossy(&second.stdout).contains("already exists"),
+            "idempotent"
+        );
+
+        let keys = drift_core::auth::JwtKeys::from_secret(&[1u8; 32]).unwrap();
+        let policy = drift_core::auth::SessionPolicy::default();
+        let (user, _) = drift_core::auth::sessions::login(
+            &mut db.conn(),
+            &keys,
+            &policy,
+            "root.admin",
+            "a long enough admin password",
+            drift_core::UtcTime::now(),
+        )
+        .unwrap();
+        assert_eq!(user.role, "superadmin");
+
+        // The password may come from standard input instead.
+        let mut child = api_binary()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .env("DATABASE_URL", db.url_string())
+            .args([
+                "create-admin",
+                "--tenant-name",
+                "Fabrikam",
+                "--azure-tenant-id",
+                "11111111-2222-4333-8444-555555555555",
+            ])
+            .args([
+                "--username",
+                "second.admin",
+                "--email",
+                "second@fabrikam.com",
+            ])
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"another long password\n")
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        drift_core::auth::sessions::login(
+            &mut db.conn(),
+            &keys,
+            &policy,
+            "second.admin",
+            "another long password",
+            drift_core::UtcTime::now(),
+        )
+        .unwrap();
+
+        let weak = api_binary()
+            .env("DATABASE_URL", db.url_string())
+            .env("DRIFT_ADMIN_PASSWORD", "short")
+            .args([
+                "create-admin",
+                "--tenant-name",
+                "X",
+                "--azure-tenant-id",
+                "22222222-2222-4333-8444-555555555555",
+                "--username",
+                "third",
+                "--email",
+                "t@x.com",
+            ])
+            .output()
+            .unwrap();
+        assert!(!weak.status.success());
+        assert!(
+            String::from_utf8_lossy(&weak.stderr).contains("password"),
+            "{}",
+            String::from_utf8_lossy(&weak.stderr)
         );
     }
 }

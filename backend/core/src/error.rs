@@ -38,6 +38,8 @@ pub enum CoreError {
     Invalid(Vec<FieldError>),
     #[error("{0}")]
     Malformed(String),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
     #[error("invalid cursor: {0}")]
     InvalidCursor(String),
     #[error("the database is unavailable")]

@@ -5,6 +5,7 @@ pub mod db;
 pub mod error;
 pub mod pagination;
 
+pub mod auth;
 pub mod configurations;
 pub mod history;
 pub mod input;

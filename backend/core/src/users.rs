@@ -363,6 +363,17 @@ pub fn get(conn: &mut DbConnection, tenant_id: i64, id: i64) -> CoreResult<User>
         .ok_or_else(|| CoreError::not_found("user", id))
 }
 
+/// The user with this username (case-insensitive), in any tenant.
+pub fn find_by_username(conn: &mut DbConnection, username: &str) -> CoreResult<Option<User>> {
+    Ok(users::table
+        .inner_join(roles::table)
+        .filter(fold(users::username).eq(crate::db::fold_text(username.trim())))
+        .select(user_columns())
+        .first::<UserRow>(conn)
+        .optional()?
+        .map(from_row))
+}
+
 pub fn update(
     conn: &mut DbConnection,
     tenant_id: i64,

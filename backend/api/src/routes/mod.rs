@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per resource.
 
+pub mod auth;
 pub mod configurations;
 pub mod history;
 pub mod operations;
@@ -15,6 +16,7 @@ use serde::Serialize;
 
 /// Registers every `/api/v1` route.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    auth::configure(cfg);
     tenants::configure(cfg);
     users::configure(cfg);
     roles::configure(cfg);

@@ -108,6 +108,8 @@ impl Reply {
 
 pub struct TestApp {
     pub db: TestDb,
+    /// The key the server signs access tokens with, so tests can forge or expire tokens.
+    pub jwt_secret: String,
     pub base: String,
     pub client: reqwest::Client,
     pub max_body_bytes: usize,
@@ -121,7 +123,12 @@ impl TestApp {
     pub async fn spawn_with(db: TestDb, options: HttpOptions) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().unwrap().port();
-        let state = AppState::new(db.pool());
+        let jwt_secret = drift_core::auth::random_secret(48);
+        let auth = drift_api::state::AuthSettings {
+            keys: drift_core::auth::JwtKeys::from_secret(jwt_secret.as_bytes()).unwrap(),
+            policy: drift_core::auth::SessionPolicy::default(),
+        };
+        let state = AppState::with_auth(db.pool(), auth);
         let metrics = metrics();
         let server = HttpServer::new(move || app(state.clone(), options, metrics.clone()))
             .workers(1)
@@ -132,6 +139,7 @@ impl TestApp {
         actix_web::rt::spawn(server);
         Self {
             db,
+            jwt_secret,
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
             max_body_bytes: options.max_body_bytes,

@@ -1,0 +1,130 @@
+//! `/api/v1/auth`: local sign-in, session refresh, sign-out and the signed-in user.
+
+use actix_web::{get, post, web, HttpResponse};
+use drift_core::auth::{sessions, Session};
+use drift_core::users::User;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::extract::{Caller, JsonBody};
+use crate::problem::ApiResult;
+use crate::responses::{AuthErrors, ReadErrors};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(login)
+        .service(refresh)
+        .service(logout)
+        .service(me);
+}
+
+/// Credentials for a local sign-in.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The username or the e-mail address (case-insensitive).
+    #[validate(length(min = 1, max = 254))]
+    #[schema(example = "adele.vance")]
+    pub username: String,
+    #[validate(length(min = 1, max = 128))]
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// A refresh token to exchange or revoke.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Sign in with a username (or e-mail) and password.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses((status = 200, description = "Signed in", body = Session), AuthErrors)
+)]
+#[post("/auth/login")]
+async fn login(
+    state: web::Data<AppState>,
+    body: JsonBody<LoginRequest>,
+) -> ApiResult<web::Json<Session>> {
+    body.0.validate().map_err(drift_core::CoreError::from)?;
+    let now = state.now();
+    let auth = state.auth.clone();
+    let username = body.0.username.clone();
+    let result = state
+        .db(move |conn| {
+            sessions::login(
+                conn,
+                &auth.keys,
+                &auth.policy,
+                &body.0.username,
+                &body.0.password,
+                now,
+            )
+        })
+        .await;
+    match &result {
+        Ok((user, _)) => log::info!(
+            "audit: sign-in of user {} (tenant {})",
+            user.id,
+            user.tenant_id
+        ),
+        Err(err) => log::info!("audit: refused sign-in for {username:?}: {err}"),
+    }
+    Ok(web::Json(result?.1))
+}
+
+/// Exchange a refresh token for a new access token and refresh token. Each refresh token works
+/// once; presenting one again ends the whole session.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 200, description = "A new pair", body = Session), AuthErrors)
+)]
+#[post("/auth/refresh")]
+async fn refresh(
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshRequest>,
+) -> ApiResult<web::Json<Session>> {
+    let now = state.now();
+    let auth = state.auth.clone();
+    let (_, session) = state
+        .db(move |conn| {
+            sessions::refresh(conn, &auth.keys, &auth.policy, &body.0.refresh_token, now)
+        })
+        .await?;
+    Ok(web::Json(session))
+}
+
+/// Sign out: the session of this refresh token ends (access tokens already issued expire on
+/// their own, within minutes).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 204, description = "Signed out"), AuthErrors)
+)]
+#[post("/auth/logout")]
+async fn logout(
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    let now = state.now();
+    state
+        .db(move |conn| sessions::logout(conn, &body.0.refresh_token, now))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in user.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in user", body = User), ReadErrors, AuthErrors)
+)]
+#[get("/auth/me")]
+async fn me(caller: Caller) -> web::Json<User> {
+    web::Json(caller.user)
+}
