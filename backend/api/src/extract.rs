@@ -85,19 +85,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let req = req.clone();
         let payload = payload.take();
         Box::pin(async move {
-            match content_type(&req) {
-                Some(t) if is_json_type(&t) => {}
-                other => {
-                    return Err(ApiError::Problem(
-                        ProblemKind::UnsupportedMediaType,
-                        format!(
-                            "the body must be application/json, not {}",
-                            other.unwrap_or_else(|| "unspecified".into())
-                        ),
-                    ))
-                }
-            }
-            let bytes = read_body(req, payload).await?;
+            let bytes = read_json_body(req, payload, "application/json").await?;
             drift_core::input::parse_json(&bytes)
                 .map_err(ApiError::from)
                 .map(JsonBody)
@@ -116,19 +104,7 @@ impl FromRequest for MergePatch {
         let req = req.clone();
         let payload = payload.take();
         Box::pin(async move {
-            match content_type(&req) {
-                Some(t) if is_json_type(&t) => {}
-                other => {
-                    return Err(ApiError::Problem(
-                        ProblemKind::UnsupportedMediaType,
-                        format!(
-                            "the body must be application/merge-patch+json, not {}",
-                            other.unwrap_or_else(|| "unspecified".into())
-                        ),
-                    ))
-                }
-            }
-            let bytes = read_body(req, payload).await?;
+            let bytes = read_json_body(req, payload, "application/merge-patch+json").await?;
             let patch = drift_core::input::parse_json_value(&bytes)?;
             if !patch.is_object() {
                 return Err(ApiError::bad_request("a merge patch must be a JSON object"));
@@ -231,6 +207,24 @@ fn parse_list_query<F: DeserializeOwned + IntoParams>(
         },
         sort: raw.sort,
     })
+}
+
+/// Reads a body that must be JSON (any `application/…+json` type too), up to the size limit.
+async fn read_json_body(
+    req: HttpRequest,
+    payload: Payload,
+    expected: &str,
+) -> Result<Bytes, ApiError> {
+    match content_type(&req) {
+        Some(t) if is_json_type(&t) => read_body(req, payload).await,
+        other => Err(ApiError::Problem(
+            ProblemKind::UnsupportedMediaType,
+            format!(
+                "the body must be {expected}, not {}",
+                other.unwrap_or_else(|| "unspecified".into())
+            ),
+        )),
+    }
 }
 
 /// Parses a query string, naming the parameter that failed.

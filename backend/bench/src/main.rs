@@ -182,28 +182,46 @@ impl Measured {
     }
 }
 
-/// Sends requests for the given URLs (round robin) from `concurrency` tasks for `seconds`.
+/// Sends GET requests for the given URLs (round robin) from `concurrency` tasks for `seconds`.
 async fn load(
     client: &reqwest::Client,
     urls: Arc<Vec<String>>,
     concurrency: usize,
     seconds: u64,
 ) -> Measured {
+    load_with(client, concurrency, seconds, move |client, n| {
+        client.get(&urls[n % urls.len()])
+    })
+    .await
+}
+
+/// Sends the requests `request(client, n)` builds from `concurrency` tasks for `seconds`, and
+/// measures the latency of each successful one.
+async fn load_with<F>(
+    client: &reqwest::Client,
+    concurrency: usize,
+    seconds: u64,
+    request: F,
+) -> Measured
+where
+    F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let request = Arc::new(request);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..concurrency {
         let client = client.clone();
-        let urls = urls.clone();
+        let request = request.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0;
             let mut n = worker;
             while Instant::now() < deadline {
-                let url = &urls[n % urls.len()];
+                let builder = request(&client, n);
                 n += concurrency;
                 let sent = Instant::now();
-                match client.get(url).send().await {
+                match builder.send().await {
                     Ok(response) if response.status().is_success() => {
                         let _ = response.bytes().await;
                         latencies.push(sent.elapsed());
@@ -294,7 +312,7 @@ async fn bench_backend(name: &str, options: &Options) -> Result<(), String> {
     let mut walked = 0;
     let walk_started = Instant::now();
     while walked < depth {
-        let mut url = format!("{api}/configurations?limit=500");
+        let mut url = format!("{api}/configurations?limit={}", (depth - walked).min(500));
         if let Some(c) = &cursor {
             url.push_str(&format!("&cursor={c}"));
         }
@@ -536,11 +554,13 @@ async fn bench_simulator(options: &Options) -> Result<(), String> {
         .await;
         println!("{}", measured.line(name));
     }
-    let measured = load_post(
+    let url = format!("{base}/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01");
+    let query = serde_json::json!({"query": "resources", "options": {"$top": 1000, "resultFormat": "objectArray"}});
+    let measured = load_with(
         &client,
-        &format!("{base}/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01"),
-        &arm_token,
-        options,
+        options.concurrency,
+        options.seconds,
+        move |client, _| client.post(&url).bearer_auth(&arm_token).json(&query),
     )
     .await;
     println!(
@@ -549,51 +569,4 @@ async fn bench_simulator(options: &Options) -> Result<(), String> {
     );
     handle.stop(true).await;
     Ok(())
-}
-
-/// Like [`load`] for Resource Graph queries (POST with a JSON body).
-async fn load_post(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    options: &Options,
-) -> Measured {
-    let deadline = Instant::now() + Duration::from_secs(options.seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..options.concurrency {
-        let client = client.clone();
-        let url = url.to_owned();
-        let token = token.to_owned();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0;
-            let body = serde_json::json!({"query": "resources", "options": {"$top": 1000, "resultFormat": "objectArray"}});
-            while Instant::now() < deadline {
-                let sent = Instant::now();
-                match client.post(&url).bearer_auth(&token).json(&body).send().await {
-                    Ok(response) if response.status().is_success() => {
-                        let _ = response.bytes().await;
-                        latencies.push(sent.elapsed());
-                    }
-                    _ => errors += 1,
-                }
-            }
-            (latencies, errors)
-        }));
-    }
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for task in tasks {
-        let (l, e) = task.await.expect("a load task");
-        latencies.extend(l);
-        errors += e;
-    }
-    latencies.sort();
-    Measured {
-        requests: latencies.len(),
-        errors,
-        elapsed: started.elapsed(),
-        latencies,
-    }
 }
