@@ -28,7 +28,13 @@ fn every_operation_documents_its_errors_as_problems() {
                 continue;
             }
             let responses = operation["responses"].as_object().unwrap();
-            for status in ["400", "404", "500"] {
+            // Routes with an id in the path can also miss.
+            let expected: &[&str] = if path.contains('{') {
+                &["400", "404", "500"]
+            } else {
+                &["400", "500"]
+            };
+            for status in expected.iter().copied() {
                 let content = &responses
                     .get(status)
                     .unwrap_or_else(|| panic!("{method} {path} does not document {status}"))
