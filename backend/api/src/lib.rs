@@ -9,6 +9,7 @@ pub mod responses;
 pub mod routes;
 pub mod routing;
 pub mod state;
+pub mod throttle;
 
 pub use app::{app, metrics, openapi, HttpOptions};
 pub use state::AppState;

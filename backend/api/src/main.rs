@@ -90,6 +90,7 @@ fn serve() -> Result<(), String> {
     let auth = AuthSettings {
         keys: JwtKeys::from_secret(&config.jwt_secret()?)?,
         policy: config.session_policy(),
+        throttle: drift_api::throttle::LoginThrottle::new(Default::default()),
     };
     let state = AppState::with_auth(pool, auth);
     let options = HttpOptions {

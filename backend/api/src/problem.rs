@@ -19,6 +19,7 @@ pub enum ProblemKind {
     NotFound,
     MethodNotAllowed,
     Conflict,
+    TooManyRequests,
     PayloadTooLarge,
     UnsupportedMediaType,
     ServiceUnavailable,
@@ -35,6 +36,7 @@ impl ProblemKind {
             ProblemKind::NotFound => "not-found",
             ProblemKind::MethodNotAllowed => "method-not-allowed",
             ProblemKind::Conflict => "conflict",
+            ProblemKind::TooManyRequests => "too-many-requests",
             ProblemKind::PayloadTooLarge => "payload-too-large",
             ProblemKind::UnsupportedMediaType => "unsupported-media-type",
             ProblemKind::ServiceUnavailable => "service-unavailable",
@@ -50,6 +52,7 @@ impl ProblemKind {
             ProblemKind::NotFound => StatusCode::NOT_FOUND,
             ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemKind::Conflict => StatusCode::CONFLICT,
+            ProblemKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ProblemKind::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -66,6 +69,7 @@ impl ProblemKind {
             ProblemKind::NotFound => "Not found",
             ProblemKind::MethodNotAllowed => "Method not allowed",
             ProblemKind::Conflict => "The request conflicts with the current state",
+            ProblemKind::TooManyRequests => "Too many attempts",
             ProblemKind::PayloadTooLarge => "The request body is too large",
             ProblemKind::UnsupportedMediaType => "Unsupported media type",
             ProblemKind::ServiceUnavailable => "The service is temporarily unavailable",
@@ -79,6 +83,7 @@ impl ProblemKind {
             404 => ProblemKind::NotFound,
             405 => ProblemKind::MethodNotAllowed,
             409 => ProblemKind::Conflict,
+            429 => ProblemKind::TooManyRequests,
             413 => ProblemKind::PayloadTooLarge,
             415 => ProblemKind::UnsupportedMediaType,
             422 => ProblemKind::ValidationFailed,
@@ -144,6 +149,8 @@ pub enum ApiError {
     Fields(Vec<FieldError>),
     #[error("a blocking task failed: {0}")]
     Blocking(String),
+    #[error("too many attempts; retry after {retry_after_seconds} s")]
+    Throttled { retry_after_seconds: u64 },
 }
 
 impl ApiError {
@@ -157,6 +164,12 @@ impl ApiError {
             ApiError::Problem(kind, detail) => Problem::new(*kind, detail.clone()),
             ApiError::Fields(fields) => validation_problem(fields.clone()),
             ApiError::Blocking(_) => Problem::new(ProblemKind::Internal, None),
+            ApiError::Throttled {
+                retry_after_seconds,
+            } => Problem::new(
+                ProblemKind::TooManyRequests,
+                format!("too many failed sign-ins; try again in {retry_after_seconds} seconds"),
+            ),
         }
     }
 }
@@ -222,7 +235,18 @@ impl ResponseError for ApiError {
             // The client sees nothing internal; the log keeps the whole chain.
             log::error!("request failed: {}", chain(self));
         }
-        problem.into_response()
+        let mut response = problem.into_response();
+        if let ApiError::Throttled {
+            retry_after_seconds,
+        } = self
+        {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from_str(&retry_after_seconds.to_string())
+                    .expect("digits are a header value"),
+            );
+        }
+        response
     }
 }
 

@@ -12,10 +12,11 @@ use crate::problem::ApiError;
 pub type Clock = Arc<dyn Fn() -> UtcTime + Send + Sync>;
 
 /// How the API signs in users: its token signing key and token lifetimes.
-#[derive(Debug)]
 pub struct AuthSettings {
     pub keys: JwtKeys,
     pub policy: SessionPolicy,
+    /// Brute-force protection of `/auth/login`.
+    pub throttle: crate::throttle::LoginThrottle,
 }
 
 impl AuthSettings {
@@ -25,6 +26,7 @@ impl AuthSettings {
         Self {
             keys: JwtKeys::from_secret(secret.as_bytes()).expect("48 random bytes are long enough"),
             policy: SessionPolicy::default(),
+            throttle: Default::default(),
         }
     }
 }

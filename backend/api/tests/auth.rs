@@ -135,3 +135,70 @@ on_both_backends! {
         assert_eq!(body["errors"][0]["field"], "refresh_token");
     }
 }
+
+async fn spawn_with_throttle(
+    db: common::TestDb,
+    policy: drift_api::throttle::ThrottlePolicy,
+) -> TestApp {
+    common::THROTTLE.with(|p| p.set(policy));
+    let app = TestApp::spawn(db).await;
+    common::THROTTLE.with(|p| p.set(Default::default()));
+    app
+}
+
+on_both_backends! {
+    async fn an_account_locks_after_five_wrong_passwords(app: TestApp) {
+        user(&app, "adele.vance", "viewer", true).await;
+        user(&app, "megan.b", "viewer", true).await;
+        for _ in 0..5 {
+            login(&app, "adele.vance", "wrong password").await.expect_problem(401, "unauthorized");
+        }
+        let reply = login(&app, "Adele.Vance", PASSWORD).await;
+        let retry_after: u64 = reply.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=900).contains(&retry_after), "{retry_after}");
+        reply.expect_problem(429, "too-many-requests");
+        // Other accounts are not affected.
+        login(&app, "megan.b", PASSWORD).await.expect(200);
+    }
+}
+
+#[actix_web::test]
+async fn a_lockout_expires() {
+    for db in [common::TestDb::sqlite(), common::TestDb::postgres()] {
+        let policy = drift_api::throttle::ThrottlePolicy {
+            account_failures: 2,
+            account_lockout: std::time::Duration::from_millis(1500),
+            ..Default::default()
+        };
+        let app = spawn_with_throttle(db, policy).await;
+        user(&app, "adele.vance", "viewer", true).await;
+        for _ in 0..2 {
+            login(&app, "adele.vance", "wrong password")
+                .await
+                .expect_problem(401, "unauthorized");
+        }
+        login(&app, "adele.vance", PASSWORD)
+            .await
+            .expect_problem(429, "too-many-requests");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(1600)).await;
+        login(&app, "adele.vance", PASSWORD).await.expect(200);
+    }
+}
+
+#[actix_web::test]
+async fn an_address_that_fails_too_often_is_blocked_for_every_account() {
+    let policy = drift_api::throttle::ThrottlePolicy {
+        address_failures: 4,
+        ..Default::default()
+    };
+    let app = spawn_with_throttle(common::TestDb::sqlite(), policy).await;
+    user(&app, "adele.vance", "viewer", true).await;
+    for name in ["guess1", "guess2", "guess3", "guess4"] {
+        login(&app, name, "whatever")
+            .await
+            .expect_problem(401, "unauthorized");
+    }
+    login(&app, "adele.vance", PASSWORD)
+        .await
+        .expect_problem(429, "too-many-requests");
+}

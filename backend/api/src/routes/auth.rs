@@ -1,6 +1,6 @@
 //! `/api/v1/auth`: local sign-in, session refresh, sign-out and the signed-in user.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use drift_core::auth::{sessions, Session};
 use drift_core::users::User;
 use serde::Deserialize;
@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::extract::{Caller, JsonBody};
-use crate::problem::ApiResult;
+use crate::problem::{ApiError, ApiResult};
 use crate::responses::{AuthErrors, ReadErrors};
 use crate::state::AppState;
 
@@ -43,14 +43,38 @@ pub struct RefreshRequest {
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
-    responses((status = 200, description = "Signed in", body = Session), AuthErrors)
+    responses(
+        (status = 200, description = "Signed in", body = Session),
+        (status = 429, description = "Too many failed sign-ins for this account or address; see Retry-After",
+            body = crate::problem::Problem, content_type = "application/problem+json"),
+        AuthErrors
+    )
 )]
 #[post("/auth/login")]
 async fn login(
     state: web::Data<AppState>,
+    request: HttpRequest,
     body: JsonBody<LoginRequest>,
 ) -> ApiResult<web::Json<Session>> {
     body.0.validate().map_err(drift_core::CoreError::from)?;
+    let address = request
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let started = std::time::Instant::now();
+    if let Some(wait) = state
+        .auth
+        .throttle
+        .blocked_for(&body.0.username, &address, started)
+    {
+        log::info!(
+            "audit: throttled sign-in for {:?} from {address}",
+            body.0.username
+        );
+        return Err(ApiError::Throttled {
+            retry_after_seconds: wait.as_secs_f64().ceil().max(1.0) as u64,
+        });
+    }
     let now = state.now();
     let auth = state.auth.clone();
     let username = body.0.username.clone();
@@ -67,12 +91,29 @@ async fn login(
         })
         .await;
     match &result {
-        Ok((user, _)) => log::info!(
-            "audit: sign-in of user {} (tenant {})",
-            user.id,
-            user.tenant_id
-        ),
-        Err(err) => log::info!("audit: refused sign-in for {username:?}: {err}"),
+        Ok((user, _)) => {
+            state.auth.throttle.record_success(&username);
+            log::info!(
+                "audit: sign-in of user {} (tenant {})",
+                user.id,
+                user.tenant_id
+            );
+        }
+        Err(err) => {
+            let wrong_password = matches!(
+                err,
+                ApiError::Core(drift_core::CoreError::Auth(
+                    drift_core::auth::AuthError::InvalidCredentials
+                ))
+            );
+            if wrong_password {
+                state
+                    .auth
+                    .throttle
+                    .record_failure(&username, &address, started);
+            }
+            log::info!("audit: refused sign-in for {username:?} from {address}: {err}");
+        }
     }
     Ok(web::Json(result?.1))
 }

@@ -106,6 +106,15 @@ impl Reply {
     }
 }
 
+thread_local! {
+    /// The sign-in limits of the next app a test spawns on this thread.
+    pub static THROTTLE: std::cell::Cell<drift_api::throttle::ThrottlePolicy> = std::cell::Cell::new(Default::default());
+}
+
+fn options_throttle() -> drift_api::throttle::ThrottlePolicy {
+    THROTTLE.with(|policy| policy.get())
+}
+
 pub struct TestApp {
     pub db: TestDb,
     /// The key the server signs access tokens with, so tests can forge or expire tokens.
@@ -127,6 +136,7 @@ impl TestApp {
         let auth = drift_api::state::AuthSettings {
             keys: drift_core::auth::JwtKeys::from_secret(jwt_secret.as_bytes()).unwrap(),
             policy: drift_core::auth::SessionPolicy::default(),
+            throttle: drift_api::throttle::LoginThrottle::new(options_throttle()),
         };
         let state = AppState::with_auth(db.pool(), auth);
         let metrics = metrics();
