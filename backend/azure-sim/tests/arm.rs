@@ -1,12 +1,13 @@
 //! Azure Resource Manager as a client sees it: subscriptions, Resource Graph (paging, filters,
 //! resource changes, quota) and the activity log.
 
+mod common;
+
 use std::collections::{BTreeSet, HashSet};
-use std::net::TcpListener;
 
 use actix_web::web::Data;
 use azure_sim::drift::{self, ChangeKind, ChangeRequest, Target};
-use azure_sim::{serve, SimOptions, SimState, WorldConfig};
+use azure_sim::{SimOptions, SimState, WorldConfig};
 use chrono::{Duration, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
@@ -36,24 +37,12 @@ fn world(arm_resources: usize) -> WorldConfig {
 }
 
 async fn start(config: WorldConfig, options: SimOptions) -> Sim {
-    let running = serve(
-        TcpListener::bind("127.0.0.1:0").unwrap(),
-        SimState::new(config, options),
-        1,
-    )
-    .unwrap();
-    let base = running.base_url.clone();
-    let state = running.state.clone();
-    actix_web::rt::spawn(running.server);
-    let client = reqwest::Client::new();
-    let tenants: Vec<Value> = client
-        .get(format!("{base}/_sim/tenants"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let common::Launched {
+        base,
+        state,
+        client,
+    } = common::launch(config, options);
+    let tenants = common::tenants(&client, &base).await;
     Sim {
         base,
         client,
@@ -80,27 +69,7 @@ impl Sim {
     }
 
     async fn token(&self, index: usize, scope: &str) -> String {
-        let tenant = &self.tenants[index];
-        let response: Value = self
-            .client
-            .post(format!(
-                "{}/{}/oauth2/v2.0/token",
-                self.base,
-                tenant["tenant_id"].as_str().unwrap()
-            ))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", tenant["client_id"].as_str().unwrap()),
-                ("client_secret", tenant["client_secret"].as_str().unwrap()),
-                ("scope", scope),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        response["access_token"].as_str().unwrap().to_owned()
+        common::app_token(&self.client, &self.base, &self.tenants[index], scope).await
     }
 
     async fn arm_token(&self, index: usize) -> String {

@@ -2,19 +2,19 @@
 //! page caps, `$top` limits, sign-in windows and late arrivals, directory-audit filters, the
 //! error shapes, and determinism.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::TcpListener;
 use std::time::Duration as StdDuration;
 
 use actix_web::web::Data;
 use azure_sim::world::{Collection, MAX_SIGNIN_DELAY_SECONDS};
-use azure_sim::{serve, SimOptions, SimState, WorldConfig};
+use azure_sim::{SimOptions, SimState, WorldConfig};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
-const ARM_SCOPE: &str = "https://management.azure.com/.default";
+use common::{ARM_SCOPE, GRAPH_SCOPE};
 const METADATA: &str = "https://graph.microsoft.com/v1.0/$metadata#";
 
 struct Sim {
@@ -46,20 +46,12 @@ fn small_world() -> WorldConfig {
 }
 
 async fn start(config: WorldConfig) -> Sim {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let running = serve(listener, SimState::new(config, SimOptions::default()), 1).unwrap();
-    let base = running.base_url.clone();
-    let state = running.state.clone();
-    actix_web::rt::spawn(running.server);
-    let client = reqwest::Client::new();
-    let tenants: Value = client
-        .get(format!("{base}/_sim/tenants"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let common::Launched {
+        base,
+        state,
+        client,
+    } = common::launch(config, SimOptions::default());
+    let tenants = common::tenants(&client, &base).await;
     let tenant = &tenants[0];
     let tenant_id = tenant["tenant_id"].as_str().unwrap().to_owned();
     let upns = tenant["users"]
@@ -82,35 +74,8 @@ async fn start(config: WorldConfig) -> Sim {
 
 impl Sim {
     async fn token_for(&self, scope: &str) -> String {
-        let tenants: Value = self
-            .client
-            .get(format!("{}/_sim/tenants", self.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let tenant = &tenants[0];
-        let response: Value = self
-            .client
-            .post(format!(
-                "{}/{}/oauth2/v2.0/token",
-                self.base, self.tenant_id
-            ))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", tenant["client_id"].as_str().unwrap()),
-                ("client_secret", tenant["client_secret"].as_str().unwrap()),
-                ("scope", scope),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        response["access_token"].as_str().unwrap().to_owned()
+        let tenants = common::tenants(&self.client, &self.base).await;
+        common::app_token(&self.client, &self.base, &tenants[0], scope).await
     }
 
     fn url(&self, path_and_query: &str) -> String {

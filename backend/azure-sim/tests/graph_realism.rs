@@ -3,19 +3,20 @@
 //! sign-in logs need, log retention (behind `SimOptions::log_retention`) and sign-ins that
 //! repeat an id.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::net::TcpListener;
 use std::time::Duration as StdDuration;
 
 use actix_web::web::Data;
 use azure_sim::world::AuditRecord;
-use azure_sim::{serve, SimOptions, SimState, WorldConfig};
+use azure_sim::{SimOptions, SimState, WorldConfig};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+use common::GRAPH_SCOPE;
 const CA_POLICIES: &str = "identity/conditionalAccess/policies";
 const NAMED_LOCATIONS: &str = "identity/conditionalAccess/namedLocations";
 const NOT_PREMIUM: &str = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
@@ -56,65 +57,26 @@ fn limited() -> SimOptions {
 }
 
 async fn start(config: WorldConfig, options: SimOptions) -> Sim {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let running = serve(listener, SimState::new(config, options), 1).unwrap();
-    let base = running.base_url.clone();
-    let state = running.state.clone();
-    actix_web::rt::spawn(running.server);
-    let client = reqwest::Client::new();
-    let mut sim = Sim {
+    let common::Launched {
+        base,
+        state,
+        client,
+    } = common::launch(config, options);
+    let tenants = common::tenants(&client, &base).await;
+    let mut tokens = Vec::new();
+    for tenant in &tenants {
+        tokens.push(common::app_token(&client, &base, tenant, GRAPH_SCOPE).await);
+    }
+    Sim {
         base,
         client,
         state,
-        tenants: Vec::new(),
-        tokens: Vec::new(),
-    };
-    sim.tenants = sim.list_tenants().await;
-    for tenant in sim.tenants.clone() {
-        let token = sim.token(&tenant).await;
-        sim.tokens.push(token);
+        tenants,
+        tokens,
     }
-    sim
 }
 
 impl Sim {
-    async fn list_tenants(&self) -> Vec<Value> {
-        self.client
-            .get(format!("{}/_sim/tenants", self.base))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone()
-    }
-
-    async fn token(&self, tenant: &Value) -> String {
-        let response: Value = self
-            .client
-            .post(format!(
-                "{}/{}/oauth2/v2.0/token",
-                self.base,
-                tenant["tenant_id"].as_str().unwrap()
-            ))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", tenant["client_id"].as_str().unwrap()),
-                ("client_secret", tenant["client_secret"].as_str().unwrap()),
-                ("scope", GRAPH_SCOPE),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        response["access_token"].as_str().unwrap().to_owned()
-    }
-
     fn tenant_id(&self, tenant: usize) -> String {
         self.tenants[tenant]["tenant_id"]
             .as_str()
@@ -379,8 +341,7 @@ async fn sign_ins_need_a_premium_tenant_and_audits_do_not() {
     sim.set_premium(0, false).await;
     let (status, _, body) = sim.get(0, "auditLogs/signIns?$top=3").await;
     assert_graph_error(status, &body, StatusCode::FORBIDDEN, NOT_PREMIUM);
-    let listed: Vec<Value> = sim
-        .list_tenants()
+    let listed: Vec<Value> = common::tenants(&sim.client, &sim.base)
         .await
         .iter()
         .map(|t| t["premium"].clone())

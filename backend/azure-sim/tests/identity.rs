@@ -1,9 +1,10 @@
 //! The token endpoint, discovery, JWKS and the fault rules, as a client sees them.
 
-use std::net::TcpListener;
+mod common;
+
 use std::time::{Duration, Instant};
 
-use azure_sim::{serve, SimOptions, SimState, WorldConfig};
+use azure_sim::{SimOptions, WorldConfig};
 use serde_json::{json, Value};
 
 struct Sim {
@@ -18,30 +19,16 @@ async fn start() -> Sim {
         intune_policies: 20,
         ..WorldConfig::default()
     };
-    let running = serve(
-        TcpListener::bind("127.0.0.1:0").unwrap(),
-        SimState::new(config, SimOptions::default()),
-        1,
-    )
-    .unwrap();
-    let base = running.base_url.clone();
-    actix_web::rt::spawn(running.server);
+    let launched = common::launch(config, SimOptions::default());
     Sim {
-        base,
-        client: reqwest::Client::new(),
+        base: launched.base,
+        client: launched.client,
     }
 }
 
 impl Sim {
     async fn tenants(&self) -> Vec<Value> {
-        self.client
-            .get(format!("{}/_sim/tenants", self.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        common::tenants(&self.client, &self.base).await
     }
 
     async fn token_request(&self, tenant: &str, form: &[(&str, &str)]) -> reqwest::Response {
@@ -629,17 +616,11 @@ async fn short_lived_tokens_expire() {
         token_lifetime_seconds: 1,
         ..SimOptions::default()
     };
-    let running = serve(
-        TcpListener::bind("127.0.0.1:0").unwrap(),
-        SimState::new(config, options),
-        1,
-    )
-    .unwrap();
+    let launched = common::launch(config, options);
     let sim = Sim {
-        base: running.base_url.clone(),
-        client: reqwest::Client::new(),
+        base: launched.base,
+        client: launched.client,
     };
-    actix_web::rt::spawn(running.server);
     let (tid, client_id, secret) = credentials(&sim.tenants().await[0]);
     let body: Value = sim
         .token_request(

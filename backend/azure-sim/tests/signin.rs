@@ -1,8 +1,8 @@
 //! The authorization-code + PKCE flow for simulated users, as an OpenID Connect client drives it.
 
-use std::net::TcpListener;
+mod common;
 
-use azure_sim::{serve, SimOptions, SimState, WorldConfig};
+use azure_sim::{SimOptions, WorldConfig};
 use base64::Engine;
 use serde_json::Value;
 use sha2::Digest;
@@ -21,26 +21,13 @@ async fn start(auto_consent: bool) -> Flow {
         auto_consent,
         ..WorldConfig::default()
     };
-    let running = serve(
-        TcpListener::bind("127.0.0.1:0").unwrap(),
-        SimState::new(config, SimOptions::default()),
-        1,
-    )
-    .unwrap();
-    let base = running.base_url.clone();
-    actix_web::rt::spawn(running.server);
+    let base = common::launch(config, SimOptions::default()).base;
+    // The callback must be seen, not followed.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let tenants: Value = client
-        .get(format!("{base}/_sim/tenants"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tenants = common::tenants(&client, &base).await;
     Flow {
         base,
         client,
