@@ -45,12 +45,13 @@ pub fn metrics() -> PrometheusMetrics {
 
 /// The OpenAPI document, generated from the same route list that serves requests.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
+    let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure))
         .configure(routes::operations::configure)
         .split_for_parts();
+    crate::access::document_security(&mut api);
     api
 }
 
@@ -67,7 +68,7 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, api) = App::new()
+    let (app, mut api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .app_data(web::Data::new(state))
@@ -76,9 +77,13 @@ pub fn app(
         .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure))
         .configure(routes::operations::configure)
         .split_for_parts();
-    let routes = web::Data::new(RouteTable::from_openapi(&api));
-    app.app_data(routes)
+    crate::access::document_security(&mut api);
+    // Every operation must declare who may call it; one that does not stops the server here,
+    // before it serves anything.
+    let routes = RouteTable::from_openapi(&api).unwrap_or_else(|err| panic!("{err}"));
+    app.app_data(web::Data::new(routes))
         .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
+        .wrap(actix_web::middleware::from_fn(crate::access::enforce))
         .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
         .wrap(
             Logger::new(r#"%a "%r" %s %b %Dms"#)

@@ -241,9 +241,10 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
 
 /// The tenant a request is about, from the `{tenant_id}` path segment.
 ///
-/// Every tenant-owned route takes this extractor; it is the one place where the caller's right
-/// to see the tenant is decided. Until authentication lands, every existing tenant is in scope.
-/// A tenant that does not exist (or, later, that the caller may not see) is 404.
+/// Every tenant-owned route takes this extractor. The access middleware has already refused
+/// callers outside the tenant; this checks again from the path as actix routed it (defence in
+/// depth: the two can only disagree through a bug) and that the tenant exists. A tenant that
+/// does not exist or that the caller may not see is the same 404.
 #[derive(Debug, Clone, Copy)]
 pub struct TenantScope {
     pub tenant_id: i64,
@@ -256,9 +257,13 @@ impl FromRequest for TenantScope {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let raw = req.match_info().get("tenant_id").map(str::to_owned);
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let principal = crate::access::principal_of(req);
         Box::pin(async move {
             let raw = raw.ok_or_else(|| ApiError::Blocking("route has no {tenant_id}".into()))?;
             let tenant_id = parse_id("tenant_id", &raw)?;
+            if !principal?.may_enter(tenant_id) {
+                return Err(drift_core::CoreError::not_found("tenant", tenant_id).into());
+            }
             let state =
                 state.ok_or_else(|| ApiError::Blocking("application state is missing".into()))?;
             state
@@ -292,53 +297,6 @@ impl FromRequest for PathId {
         std::future::ready(match req.match_info().get("id") {
             Some(raw) => parse_id("id", raw).map(PathId),
             None => Err(ApiError::Blocking("route has no {id}".into())),
-        })
-    }
-}
-
-/// The signed-in user making the request, from `Authorization: Bearer <access token>`.
-///
-/// The token is verified (signature, HS256 only, issuer, audience, expiry) and the user is read
-/// afresh, so a deleted or deactivated user's tokens stop working at once.
-pub struct Caller {
-    pub user: drift_core::users::User,
-}
-
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = LocalFuture<Self>;
-
-    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let header = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let invalid = || ApiError::Core(drift_core::auth::AuthError::InvalidAccessToken.into());
-            let token = header
-                .as_deref()
-                .and_then(|h| {
-                    h.strip_prefix("Bearer ")
-                        .or_else(|| h.strip_prefix("bearer "))
-                })
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .ok_or_else(invalid)?
-                .to_owned();
-            let state =
-                state.ok_or_else(|| ApiError::Blocking("application state is missing".into()))?;
-            let claims = state
-                .auth
-                .keys
-                .verify(&token)
-                .map_err(|e| ApiError::Core(e.into()))?;
-            let user_id: i64 = claims.sub.parse().map_err(|_| invalid())?;
-            let user = state
-                .db(move |conn| drift_core::auth::sessions::current_user(conn, claims.tid, user_id))
-                .await?;
-            Ok(Caller { user })
         })
     }
 }

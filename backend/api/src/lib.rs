@@ -1,6 +1,8 @@
 //! The HTTP face of Azure Drift Detector: routes, problem documents and the OpenAPI document.
 
+pub mod access;
 pub mod app;
+pub mod audit;
 pub mod config;
 pub mod extract;
 pub mod openapi;

@@ -25,6 +25,7 @@ Every error is an RFC 7807 `application/problem+json` document.",
         (name = "configurations", description = "The current state of every polled resource"),
         (name = "history", description = "Every change of every configuration: the drift feed"),
         (name = "signing-logs", description = "Entra sign-in events"),
+        (name = "api-tokens", description = "Long-lived tokens for integrations, scoped to a tenant and a role"),
         (name = "operations", description = "Health and readiness")
     )
 )]
@@ -43,7 +44,10 @@ impl utoipa::Modify for BearerScheme {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("The access token of POST /api/v1/auth/login"))
+                    .description(Some(
+                        "The access token of POST /api/v1/auth/login, or an API token (`adt_…`). \
+Operations list the one permission they need as the requirement's scope (OpenAPI 3.1 role names).",
+                    ))
                     .build(),
             ),
         );

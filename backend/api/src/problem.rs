@@ -16,6 +16,7 @@ pub enum ProblemKind {
     InvalidCursor,
     ValidationFailed,
     Unauthorized,
+    Forbidden,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -33,6 +34,7 @@ impl ProblemKind {
             ProblemKind::InvalidCursor => "invalid-cursor",
             ProblemKind::ValidationFailed => "validation-failed",
             ProblemKind::Unauthorized => "unauthorized",
+            ProblemKind::Forbidden => "forbidden",
             ProblemKind::NotFound => "not-found",
             ProblemKind::MethodNotAllowed => "method-not-allowed",
             ProblemKind::Conflict => "conflict",
@@ -49,6 +51,7 @@ impl ProblemKind {
             ProblemKind::BadRequest | ProblemKind::InvalidCursor => StatusCode::BAD_REQUEST,
             ProblemKind::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ProblemKind::Forbidden => StatusCode::FORBIDDEN,
             ProblemKind::NotFound => StatusCode::NOT_FOUND,
             ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemKind::Conflict => StatusCode::CONFLICT,
@@ -66,6 +69,7 @@ impl ProblemKind {
             ProblemKind::InvalidCursor => "The pagination cursor is not valid",
             ProblemKind::ValidationFailed => "Some fields are invalid",
             ProblemKind::Unauthorized => "Authentication is required",
+            ProblemKind::Forbidden => "Your role does not allow this",
             ProblemKind::NotFound => "Not found",
             ProblemKind::MethodNotAllowed => "Method not allowed",
             ProblemKind::Conflict => "The request conflicts with the current state",
@@ -80,6 +84,7 @@ impl ProblemKind {
     pub fn from_status(status: StatusCode) -> Self {
         match status.as_u16() {
             401 => ProblemKind::Unauthorized,
+            403 => ProblemKind::Forbidden,
             404 => ProblemKind::NotFound,
             405 => ProblemKind::MethodNotAllowed,
             409 => ProblemKind::Conflict,
@@ -199,6 +204,7 @@ fn core_problem(err: &CoreError) -> Problem {
         CoreError::Invalid(fields) => validation_problem(fields.clone()),
         CoreError::Malformed(message) => Problem::new(ProblemKind::BadRequest, message.clone()),
         CoreError::Auth(reason) => Problem::new(ProblemKind::Unauthorized, reason.to_string()),
+        CoreError::Forbidden(message) => Problem::new(ProblemKind::Forbidden, message.clone()),
         CoreError::InvalidCursor(message) => {
             Problem::new(ProblemKind::InvalidCursor, message.clone())
         }

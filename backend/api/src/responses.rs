@@ -7,18 +7,27 @@ use utoipa::IntoResponses;
 
 use crate::problem::{ProblemKind, PROBLEM_CONTENT_TYPE};
 
+/// One problem+json response of the given kind.
+pub fn problem_response(description: &str) -> RefOr<Response> {
+    let content = ContentBuilder::new()
+        .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+        .build();
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(PROBLEM_CONTENT_TYPE, content)
+            .build(),
+    )
+}
+
 fn problem_responses(kinds: &[(ProblemKind, &str)]) -> BTreeMap<String, RefOr<Response>> {
     kinds
         .iter()
         .map(|(kind, description)| {
-            let content = ContentBuilder::new()
-                .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
-                .build();
-            let response = ResponseBuilder::new()
-                .description(*description)
-                .content(PROBLEM_CONTENT_TYPE, content)
-                .build();
-            (kind.status().as_u16().to_string(), RefOr::T(response))
+            (
+                kind.status().as_u16().to_string(),
+                problem_response(description),
+            )
         })
         .collect()
 }

@@ -48,9 +48,13 @@ on_both_backends! {
             assert_eq!(session["expires_in"], 900);
             assert!(session["refresh_token"].as_str().unwrap().len() >= 40);
             let me = me(&app, session["access_token"].as_str().unwrap()).await.expect(200);
-            assert_eq!((me["id"].as_i64(), me["tenant_id"].as_i64(), me["role"].as_str()), (Some(id), Some(tenant), Some("viewer")));
-            assert!(me["last_login"].is_string(), "last_login is recorded");
-            assert!(me.get("password_hash").is_none() && me.get("access_token").is_none());
+            assert_eq!((me["user"]["id"].as_i64(), me["tenant_id"].as_i64(), me["role"].as_str()), (Some(id), Some(tenant), Some("viewer")));
+            assert_eq!(me["subject"], json!({"kind": "user", "id": id, "username": "adele.vance"}));
+            assert_eq!(me["spans_tenants"], false);
+            assert!(me["permissions"].as_array().unwrap().contains(&json!("configurations:read")));
+            assert!(!me["permissions"].as_array().unwrap().contains(&json!("settings:write")));
+            assert!(me["user"]["last_login"].is_string(), "last_login is recorded");
+            assert!(me["user"].get("password_hash").is_none() && me["user"].get("access_token").is_none());
         }
     }
 
@@ -106,7 +110,9 @@ on_both_backends! {
 
     async fn bad_access_tokens_are_refused(app: TestApp) {
         let (tenant, id) = user(&app, "adele.vance", "admin", true).await;
+        app.act_as(None);
         app.get("/api/v1/auth/me").await.expect_problem(401, "unauthorized");
+        app.act_as(Some(app.superadmin_token.clone()));
         for token in ["", "garbage", "a.b.c"] {
             me(&app, token).await.expect_problem(401, "unauthorized");
         }

@@ -22,10 +22,10 @@ on_both_backends! {
         assert_eq!(reply.status, 200);
         let text = reply.body.as_str().unwrap().to_owned();
         assert!(
-            text.contains(r#"drift_api_http_requests_total{endpoint="/api/v1/tenants/{id}",method="GET",status="200"} 1"#),
+            text.contains(r#"drift_api_http_requests_total{endpoint="/api/v1/tenants/{tenant_id}",method="GET",status="200"} 1"#),
             "{text}"
         );
-        assert!(text.contains(r#"endpoint="/api/v1/tenants/{id}",method="GET",status="404"} 1"#), "{text}");
+        assert!(text.contains(r#"endpoint="/api/v1/tenants/{tenant_id}",method="GET",status="404"} 1"#), "{text}");
         assert!(text.contains(r#"endpoint="UNMATCHED""#), "unmatched paths share one label: {text}");
         assert!(!text.contains("/no/such/path"), "{text}");
         assert!(text.contains("drift_api_http_requests_duration_seconds_bucket"), "{text}");

@@ -24,7 +24,8 @@ on_both_backends! {
         assert_eq!(patched["azure_tenant_id"], guid(7), "a merge patch keeps what it does not name");
 
         let listed = app.get("/api/v1/tenants").await.expect(200);
-        assert_eq!(listed["items"], json!([patched]));
+        let harness = app.get(&format!("/api/v1/tenants/{}", app.harness_tenant)).await.expect(200);
+        assert_eq!(listed["items"], json!([patched, harness]), "sorted by name");
 
         assert_eq!(app.delete(&path).await.expect(204), serde_json::Value::Null);
         app.get(&path).await.expect_problem(404, "not-found");

@@ -269,6 +269,26 @@ fn offset_page_time(db: &TestDb, tenant_id: i64, depth: i64, repeats: usize) -> 
     total / repeats as u32
 }
 
+/// Creates a viewer in the tenant and signs an access token for them, valid for a day.
+fn viewer_token(
+    db: &TestDb,
+    tenant: i64,
+    keys: &drift_core::auth::JwtKeys,
+) -> Result<String, String> {
+    let mut conn = db.conn();
+    let role = drift_core::roles::find_by_name(&mut conn, "viewer")
+        .map_err(|e| e.to_string())?
+        .ok_or("the viewer role is seeded")?;
+    let input: drift_core::users::UserInput = serde_json::from_value(serde_json::json!({
+        "username": "bench.viewer", "email": "bench.viewer@example.test", "role_id": role.id,
+    }))
+    .map_err(|e| e.to_string())?;
+    let user = drift_core::users::create(&mut conn, tenant, &input, UtcTime::now())
+        .map_err(|e| e.to_string())?;
+    let now = UtcTime::now().get().timestamp();
+    Ok(keys.issue(user.id, tenant, &role.name, now, 24 * 3600))
+}
+
 async fn bench_backend(name: &str, options: &Options) -> Result<(), String> {
     let db = match name {
         "sqlite" => TestDb::sqlite(),
@@ -287,7 +307,15 @@ async fn bench_backend(name: &str, options: &Options) -> Result<(), String> {
         "http://{}",
         listener.local_addr().map_err(|e| e.to_string())?
     );
-    let state = AppState::new(db.pool());
+    // Requests carry a viewer's access token, as the SPA's do: the figures include the access
+    // check (token verification and the caller's user and role read afresh).
+    let secret = drift_core::auth::random_secret(48);
+    let keys =
+        drift_core::auth::JwtKeys::from_secret(secret.as_bytes()).map_err(|e| e.to_string())?;
+    let token = viewer_token(&db, tenant, &keys)?;
+    let mut auth = drift_api::state::AuthSettings::ephemeral();
+    auth.keys = keys;
+    let state = AppState::with_auth(db.pool(), auth);
     let metrics = metrics();
     let server = actix_web::HttpServer::new(move || {
         app(state.clone(), HttpOptions::default(), metrics.clone())
@@ -300,7 +328,15 @@ async fn bench_backend(name: &str, options: &Options) -> Result<(), String> {
     let handle = server.handle();
     std::thread::spawn(move || actix_web::rt::System::new().block_on(server));
 
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}")
+            .parse()
+            .map_err(|_| "token header")?,
+    );
     let client = reqwest::Client::builder()
+        .default_headers(headers)
         .pool_max_idle_per_host(options.concurrency)
         .build()
         .map_err(|e| e.to_string())?;

@@ -40,6 +40,9 @@ pub enum CoreError {
     Malformed(String),
     #[error(transparent)]
     Auth(#[from] crate::auth::AuthError),
+    /// The caller is known but their role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("invalid cursor: {0}")]
     InvalidCursor(String),
     #[error("the database is unavailable")]

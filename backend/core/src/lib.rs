@@ -5,6 +5,8 @@ pub mod db;
 pub mod error;
 pub mod pagination;
 
+pub mod access;
+pub mod api_tokens;
 pub mod auth;
 pub mod configurations;
 pub mod history;

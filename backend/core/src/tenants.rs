@@ -140,15 +140,20 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> CoreResult<()> {
     Ok(())
 }
 
+/// Lists tenants; `only` limits the list to one tenant (callers who see only their own).
 pub fn list(
     conn: &mut DbConnection,
     filter: &TenantFilter,
+    only: Option<i64>,
     sort: Sort<TenantSortField>,
     page: &PageRequest,
 ) -> CoreResult<Page<Tenant>> {
     let limit = page.limit()?;
     let sort_text = sort_key_text(sort.field.field(), sort.descending);
     let mut query = tenants::table.into_boxed();
+    if let Some(id) = only {
+        query = query.filter(tenants::id.eq(id));
+    }
     if let Some(name) = filter.name.as_deref().filter(|n| !n.is_empty()) {
         query = query.filter(
             crate::db::fold(tenants::name)

@@ -37,7 +37,8 @@ fn tenants_round_trip_and_page_on_both_backends() {
         };
         let mut seen = Vec::new();
         loop {
-            let result = tenants::list(&mut conn, &TenantFilter::default(), sort, &page).unwrap();
+            let result =
+                tenants::list(&mut conn, &TenantFilter::default(), None, sort, &page).unwrap();
             seen.extend(result.items.iter().map(|t| t.id));
             match result.next_cursor {
                 Some(c) => page.cursor = Some(c),

@@ -1,13 +1,15 @@
 //! `/api/v1/auth`: local sign-in, session refresh, sign-out and the signed-in user.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use drift_core::access::Identity;
 use drift_core::auth::{sessions, Session};
-use drift_core::users::User;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::extract::{Caller, JsonBody};
+use crate::access::Caller;
+use crate::audit;
+use crate::extract::JsonBody;
 use crate::problem::{ApiError, ApiResult};
 use crate::responses::{AuthErrors, ReadErrors};
 use crate::state::AppState;
@@ -42,6 +44,7 @@ pub struct RefreshRequest {
 /// Sign in with a username (or e-mail) and password.
 #[utoipa::path(
     tag = "auth",
+    security(()),
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = Session),
@@ -67,10 +70,10 @@ async fn login(
         .throttle
         .blocked_for(&body.0.username, &address, started)
     {
-        log::info!(
-            "audit: throttled sign-in for {:?} from {address}",
+        audit::event(format_args!(
+            "throttled sign-in for {:?} from {address}",
             body.0.username
-        );
+        ));
         return Err(ApiError::Throttled {
             retry_after_seconds: wait.as_secs_f64().ceil().max(1.0) as u64,
         });
@@ -93,11 +96,10 @@ async fn login(
     match &result {
         Ok((user, _)) => {
             state.auth.throttle.record_success(&username);
-            log::info!(
-                "audit: sign-in of user {} (tenant {})",
-                user.id,
-                user.tenant_id
-            );
+            audit::event(format_args!(
+                "sign-in of user {} (tenant {}) from {address}",
+                user.id, user.tenant_id
+            ));
         }
         Err(err) => {
             let wrong_password = matches!(
@@ -112,7 +114,9 @@ async fn login(
                     .throttle
                     .record_failure(&username, &address, started);
             }
-            log::info!("audit: refused sign-in for {username:?} from {address}: {err}");
+            audit::event(format_args!(
+                "refused sign-in for {username:?} from {address}: {err}"
+            ));
         }
     }
     Ok(web::Json(result?.1))
@@ -122,6 +126,7 @@ async fn login(
 /// once; presenting one again ends the whole session.
 #[utoipa::path(
     tag = "auth",
+    security(()),
     request_body = RefreshRequest,
     responses((status = 200, description = "A new pair", body = Session), AuthErrors)
 )]
@@ -144,6 +149,7 @@ async fn refresh(
 /// their own, within minutes).
 #[utoipa::path(
     tag = "auth",
+    security(()),
     request_body = RefreshRequest,
     responses((status = 204, description = "Signed out"), AuthErrors)
 )]
@@ -159,13 +165,16 @@ async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The signed-in user.
+/// Who the caller is: the user (or API token), their tenant, role and permissions.
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
-    responses((status = 200, description = "The signed-in user", body = User), ReadErrors, AuthErrors)
+    responses((status = 200, description = "The caller", body = Identity), ReadErrors)
 )]
 #[get("/auth/me")]
-async fn me(caller: Caller) -> web::Json<User> {
-    web::Json(caller.user)
+async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<web::Json<Identity>> {
+    let identity = state
+        .db(move |conn| drift_core::access::identity(conn, &caller.0))
+        .await?;
+    Ok(web::Json(identity))
 }

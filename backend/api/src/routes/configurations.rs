@@ -21,6 +21,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// List a tenant's configurations (without their documents).
 #[utoipa::path(
     tag = "configurations",
+    security(("bearer" = ["configurations:read"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), ConfigurationFilter, ConfigurationSortField, PageParams),
     responses((status = 200, description = "A page of configurations", body = Page<ConfigurationSummary>), ListErrors)
 )]
@@ -42,6 +43,7 @@ async fn list_configurations(
 /// Get a configuration with its current document.
 #[utoipa::path(
     tag = "configurations",
+    security(("bearer" = ["configurations:read"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), ("id" = i64, Path, description = "Configuration id")),
     responses((status = 200, description = "The configuration", body = Configuration), ReadErrors)
 )]
@@ -62,6 +64,7 @@ async fn get_configuration(
 /// next poll stores it again.
 #[utoipa::path(
     tag = "configurations",
+    security(("bearer" = ["configurations:delete"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), ("id" = i64, Path, description = "Configuration id")),
     responses((status = 204, description = "Deleted"), DeleteErrors)
 )]

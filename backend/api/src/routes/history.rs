@@ -19,6 +19,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// List every change in the tenant, newest first by default.
 #[utoipa::path(
     tag = "history",
+    security(("bearer" = ["history:read"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), HistoryFilter, HistorySortField, PageParams),
     responses((status = 200, description = "A page of changes", body = Page<HistorySummary>), ListErrors)
 )]
@@ -47,6 +48,7 @@ async fn list_tenant_history(
 /// Get one change with the states before and after it.
 #[utoipa::path(
     tag = "history",
+    security(("bearer" = ["history:read"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), ("id" = i64, Path, description = "History entry id")),
     responses((status = 200, description = "The change", body = HistoryEntry), ReadErrors)
 )]
@@ -66,6 +68,7 @@ async fn get_history_entry(
 /// List the changes of one configuration, newest first by default.
 #[utoipa::path(
     tag = "history",
+    security(("bearer" = ["history:read"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), ("id" = i64, Path, description = "Configuration id"),
         HistoryFilter, HistorySortField, PageParams),
     responses((status = 200, description = "A page of changes", body = Page<HistorySummary>), ListErrors)

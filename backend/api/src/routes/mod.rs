@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per resource.
 
+pub mod api_tokens;
 pub mod auth;
 pub mod configurations;
 pub mod history;
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     configurations::configure(cfg);
     history::configure(cfg);
     signing_logs::configure(cfg);
+    api_tokens::configure(cfg);
 }
 
 /// `201 Created` with the new resource and its location.

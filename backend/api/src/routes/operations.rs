@@ -20,7 +20,11 @@ pub struct HealthStatus {
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = HealthStatus)))]
+#[utoipa::path(
+    tag = "operations",
+    security(()),
+    responses((status = 200, description = "Alive", body = HealthStatus))
+)]
 #[get("/health")]
 async fn health() -> web::Json<HealthStatus> {
     web::Json(HealthStatus {
@@ -32,6 +36,7 @@ async fn health() -> web::Json<HealthStatus> {
 /// Readiness: the database answers a query.
 #[utoipa::path(
     tag = "operations",
+    security(()),
     responses(
         (status = 200, description = "Ready", body = HealthStatus),
         (status = 503, description = "The database is unreachable", body = HealthStatus)

@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// List roles (shared by all tenants).
 #[utoipa::path(
     tag = "roles",
+    security(("bearer" = ["roles:read"])),
     params(RoleFilter, RoleSortField, PageParams),
     responses((status = 200, description = "A page of roles", body = Page<Role>), ListErrors)
 )]
@@ -40,6 +41,7 @@ async fn list_roles(
 /// Create a role.
 #[utoipa::path(
     tag = "roles",
+    security(("bearer" = ["roles:manage"])),
     request_body = RoleInput,
     responses((status = 201, description = "Created", body = Role), WriteErrors)
 )]
@@ -58,6 +60,7 @@ async fn create_role(
 /// Get a role.
 #[utoipa::path(
     tag = "roles",
+    security(("bearer" = ["roles:read"])),
     params(("id" = i64, Path, description = "Role id")),
     responses((status = 200, description = "The role", body = Role), ReadErrors)
 )]
@@ -71,6 +74,7 @@ async fn get_role(state: web::Data<AppState>, id: PathId) -> ApiResult<web::Json
 /// Replace a role's writable fields.
 #[utoipa::path(
     tag = "roles",
+    security(("bearer" = ["roles:manage"])),
     params(("id" = i64, Path, description = "Role id")),
     request_body = RoleInput,
     responses((status = 200, description = "The updated role", body = Role), WriteErrors)
@@ -91,6 +95,7 @@ async fn replace_role(
 /// Change some of a role's fields (JSON Merge Patch, RFC 7396).
 #[utoipa::path(
     tag = "roles",
+    security(("bearer" = ["roles:manage"])),
     params(("id" = i64, Path, description = "Role id")),
     request_body(content = RoleInput, content_type = "application/merge-patch+json",
         description = "Any subset of the writable fields"),
@@ -115,6 +120,7 @@ async fn patch_role(
 /// Delete a role that no user holds. Built-in roles cannot be deleted.
 #[utoipa::path(
     tag = "roles",
+    security(("bearer" = ["roles:manage"])),
     params(("id" = i64, Path, description = "Role id")),
     responses((status = 204, description = "Deleted"), DeleteErrors)
 )]

@@ -28,6 +28,7 @@ pub struct NoFilter {}
 /// Get the settings in force (the defaults, with a null id, if none were ever saved).
 #[utoipa::path(
     tag = "settings",
+    security(("bearer" = ["settings:read"])),
     params(("tenant_id" = i64, Path, description = "Tenant id")),
     responses((status = 200, description = "The settings in force", body = Settings), ReadErrors)
 )]
@@ -47,6 +48,7 @@ async fn get_settings(
 /// defaults.
 #[utoipa::path(
     tag = "settings",
+    security(("bearer" = ["settings:write"])),
     params(("tenant_id" = i64, Path, description = "Tenant id")),
     request_body = SettingsInput,
     responses((status = 200, description = "The new version, now in force", body = Settings), WriteErrors)
@@ -68,6 +70,7 @@ async fn replace_settings(
 /// Change part of the settings in force (JSON Merge Patch, RFC 7396), saving a new version.
 #[utoipa::path(
     tag = "settings",
+    security(("bearer" = ["settings:write"])),
     params(("tenant_id" = i64, Path, description = "Tenant id")),
     request_body(content = SettingsInput, content_type = "application/merge-patch+json",
         description = "Any subset of the settings document; arrays are replaced whole"),
@@ -93,6 +96,7 @@ async fn patch_settings(
 /// List the saved settings versions, newest first.
 #[utoipa::path(
     tag = "settings",
+    security(("bearer" = ["settings:read"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), PageParams),
     responses((status = 200, description = "A page of settings versions", body = Page<Settings>), ListErrors)
 )]
@@ -120,6 +124,7 @@ async fn list_settings_history(
 /// Get one settings version.
 #[utoipa::path(
     tag = "settings",
+    security(("bearer" = ["settings:read"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), ("id" = i64, Path, description = "Settings version id")),
     responses((status = 200, description = "The version", body = Settings), ReadErrors)
 )]
@@ -139,6 +144,7 @@ async fn get_settings_version(
 /// Delete one settings version; deleting the newest puts the previous one back in force.
 #[utoipa::path(
     tag = "settings",
+    security(("bearer" = ["settings:write"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), ("id" = i64, Path, description = "Settings version id")),
     responses((status = 204, description = "Deleted"), DeleteErrors)
 )]

@@ -18,6 +18,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// List sign-in events, newest first by default (without their raw documents).
 #[utoipa::path(
     tag = "signing-logs",
+    security(("bearer" = ["signins:read"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), SigningLogFilter, SigningLogSortField, PageParams),
     responses((status = 200, description = "A page of sign-in events", body = Page<SigningLogSummary>), ListErrors)
 )]
@@ -37,6 +38,7 @@ async fn list_signing_logs(
 /// Get one sign-in event with the whole Graph document.
 #[utoipa::path(
     tag = "signing-logs",
+    security(("bearer" = ["signins:read"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), ("id" = i64, Path, description = "Sign-in log id")),
     responses((status = 200, description = "The sign-in event", body = SigningLog), ReadErrors)
 )]

@@ -4,7 +4,8 @@ use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use drift_core::pagination::{Page, Sort};
 use drift_core::tenants::{self, Tenant, TenantFilter, TenantInput, TenantSortField};
 
-use crate::extract::{JsonBody, ListQuery, MergePatch, PageParams, PathId};
+use crate::access::Caller;
+use crate::extract::{JsonBody, ListQuery, MergePatch, PageParams, TenantScope};
 use crate::problem::ApiResult;
 use crate::responses::{DeleteErrors, ListErrors, ReadErrors, WriteErrors};
 use crate::routes::created;
@@ -22,17 +23,20 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// List tenants.
 #[utoipa::path(
     tag = "tenants",
+    security(("bearer" = ["tenants:read"])),
     params(TenantFilter, TenantSortField, PageParams),
     responses((status = 200, description = "A page of tenants", body = Page<Tenant>), ListErrors)
 )]
 #[get("/tenants")]
 async fn list_tenants(
     state: web::Data<AppState>,
+    caller: Caller,
     query: ListQuery<TenantFilter>,
 ) -> ApiResult<web::Json<Page<Tenant>>> {
     let sort = Sort::<TenantSortField>::parse_or_default(query.sort.as_deref())?;
+    let only = caller.0.tenant_limit();
     let page = state
-        .db(move |conn| tenants::list(conn, &query.filter, sort, &query.page))
+        .db(move |conn| tenants::list(conn, &query.filter, only, sort, &query.page))
         .await?;
     Ok(web::Json(page))
 }
@@ -40,6 +44,7 @@ async fn list_tenants(
 /// Create a tenant.
 #[utoipa::path(
     tag = "tenants",
+    security(("bearer" = ["tenants:manage"])),
     request_body = TenantInput,
     responses((status = 201, description = "Created", body = Tenant), WriteErrors)
 )]
@@ -58,55 +63,63 @@ async fn create_tenant(
 /// Get a tenant.
 #[utoipa::path(
     tag = "tenants",
-    params(("id" = i64, Path, description = "Tenant id")),
+    security(("bearer" = ["tenants:read"])),
+    params(("tenant_id" = i64, Path, description = "Tenant id")),
     responses((status = 200, description = "The tenant", body = Tenant), ReadErrors)
 )]
-#[get("/tenants/{id}")]
-async fn get_tenant(state: web::Data<AppState>, id: PathId) -> ApiResult<web::Json<Tenant>> {
+#[get("/tenants/{tenant_id}")]
+async fn get_tenant(
+    state: web::Data<AppState>,
+    scope: TenantScope,
+) -> ApiResult<web::Json<Tenant>> {
     Ok(web::Json(
-        state.db(move |conn| tenants::get(conn, id.0)).await?,
+        state
+            .db(move |conn| tenants::get(conn, scope.tenant_id))
+            .await?,
     ))
 }
 
 /// Replace a tenant's writable fields.
 #[utoipa::path(
     tag = "tenants",
-    params(("id" = i64, Path, description = "Tenant id")),
+    security(("bearer" = ["tenants:manage"])),
+    params(("tenant_id" = i64, Path, description = "Tenant id")),
     request_body = TenantInput,
     responses((status = 200, description = "The updated tenant", body = Tenant), WriteErrors)
 )]
-#[put("/tenants/{id}")]
+#[put("/tenants/{tenant_id}")]
 async fn replace_tenant(
     state: web::Data<AppState>,
-    id: PathId,
+    scope: TenantScope,
     body: JsonBody<TenantInput>,
 ) -> ApiResult<web::Json<Tenant>> {
-    Ok(web::Json(
-        state
-            .db(move |conn| tenants::update(conn, id.0, &body.0))
-            .await?,
-    ))
+    let updated = state
+        .db(move |conn| tenants::update(conn, scope.tenant_id, &body.0))
+        .await?;
+    Ok(web::Json(updated))
 }
 
 /// Change some of a tenant's fields (JSON Merge Patch, RFC 7396).
 #[utoipa::path(
     tag = "tenants",
-    params(("id" = i64, Path, description = "Tenant id")),
+    security(("bearer" = ["tenants:manage"])),
+    params(("tenant_id" = i64, Path, description = "Tenant id")),
     request_body(content = TenantInput, content_type = "application/merge-patch+json",
         description = "Any subset of the writable fields"),
     responses((status = 200, description = "The updated tenant", body = Tenant), WriteErrors)
 )]
-#[patch("/tenants/{id}")]
+#[patch("/tenants/{tenant_id}")]
 async fn patch_tenant(
     state: web::Data<AppState>,
-    id: PathId,
+    scope: TenantScope,
     patch: MergePatch,
 ) -> ApiResult<web::Json<Tenant>> {
+    let id = scope.tenant_id;
     let updated = state
         .db(move |conn| {
-            let current = tenants::get(conn, id.0)?;
+            let current = tenants::get(conn, id)?;
             let input = patch.apply_to(&TenantInput::from(&current))?;
-            tenants::update(conn, id.0, &input)
+            tenants::update(conn, id, &input)
         })
         .await?;
     Ok(web::Json(updated))
@@ -115,11 +128,24 @@ async fn patch_tenant(
 /// Delete a tenant and everything it owns (users, settings, configurations, history, sign-ins).
 #[utoipa::path(
     tag = "tenants",
-    params(("id" = i64, Path, description = "Tenant id")),
+    security(("bearer" = ["tenants:manage"])),
+    params(("tenant_id" = i64, Path, description = "Tenant id")),
     responses((status = 204, description = "Deleted"), DeleteErrors)
 )]
-#[delete("/tenants/{id}")]
-async fn delete_tenant(state: web::Data<AppState>, id: PathId) -> ApiResult<HttpResponse> {
-    state.db(move |conn| tenants::delete(conn, id.0)).await?;
+#[delete("/tenants/{tenant_id}")]
+async fn delete_tenant(
+    state: web::Data<AppState>,
+    caller: Caller,
+    scope: TenantScope,
+) -> ApiResult<HttpResponse> {
+    let id = scope.tenant_id;
+    if id == caller.0.tenant_id {
+        // It would delete the caller too, and with them possibly the last superadmin.
+        return Err(drift_core::CoreError::Conflict(
+            "you cannot delete the tenant your own account belongs to".into(),
+        )
+        .into());
+    }
+    state.db(move |conn| tenants::delete(conn, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,6 +4,9 @@ use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use drift_core::pagination::{Page, Sort};
 use drift_core::users::{self, User, UserFilter, UserInput, UserSortField};
 
+use drift_core::access;
+
+use crate::access::Caller;
 use crate::extract::{JsonBody, ListQuery, MergePatch, PageParams, PathId, TenantScope};
 use crate::problem::ApiResult;
 use crate::responses::{DeleteErrors, ListErrors, ReadErrors, WriteErrors};
@@ -22,6 +25,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// List a tenant's users.
 #[utoipa::path(
     tag = "users",
+    security(("bearer" = ["users:read"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), UserFilter, UserSortField, PageParams),
     responses((status = 200, description = "A page of users", body = Page<User>), ListErrors)
 )]
@@ -41,6 +45,7 @@ async fn list_users(
 /// Create a user in a tenant.
 #[utoipa::path(
     tag = "users",
+    security(("bearer" = ["users:manage"])),
     params(("tenant_id" = i64, Path, description = "Tenant id")),
     request_body = UserInput,
     responses((status = 201, description = "Created", body = User), WriteErrors)
@@ -48,12 +53,14 @@ async fn list_users(
 #[post("/tenants/{tenant_id}/users")]
 async fn create_user(
     state: web::Data<AppState>,
+    caller: Caller,
     scope: TenantScope,
     body: JsonBody<UserInput>,
 ) -> ApiResult<HttpResponse> {
     let now = state.now();
+    let principal = caller.0;
     let user = state
-        .db(move |conn| users::create(conn, scope.tenant_id, &body.0, now))
+        .db(move |conn| access::create_user(conn, &principal, scope.tenant_id, &body.0, now))
         .await?;
     Ok(created(
         format!("/api/v1/tenants/{}/users/{}", scope.tenant_id, user.id),
@@ -64,6 +71,7 @@ async fn create_user(
 /// Get a user.
 #[utoipa::path(
     tag = "users",
+    security(("bearer" = ["users:read"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), ("id" = i64, Path, description = "User id")),
     responses((status = 200, description = "The user", body = User), ReadErrors)
 )]
@@ -83,6 +91,7 @@ async fn get_user(
 /// Replace a user's writable fields. An omitted `password` keeps the current one.
 #[utoipa::path(
     tag = "users",
+    security(("bearer" = ["users:manage"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), ("id" = i64, Path, description = "User id")),
     request_body = UserInput,
     responses((status = 200, description = "The updated user", body = User), WriteErrors)
@@ -90,20 +99,26 @@ async fn get_user(
 #[put("/tenants/{tenant_id}/users/{id}")]
 async fn replace_user(
     state: web::Data<AppState>,
+    caller: Caller,
     scope: TenantScope,
     id: PathId,
     body: JsonBody<UserInput>,
 ) -> ApiResult<web::Json<User>> {
-    Ok(web::Json(
-        state
-            .db(move |conn| users::update(conn, scope.tenant_id, id.0, &body.0))
-            .await?,
-    ))
+    let principal = caller.0;
+    let updated = state
+        .db(move |conn| {
+            access::change_user(conn, &principal, scope.tenant_id, id.0, |_| {
+                Ok(body.0.clone())
+            })
+        })
+        .await?;
+    Ok(web::Json(updated))
 }
 
 /// Change some of a user's fields (JSON Merge Patch, RFC 7396).
 #[utoipa::path(
     tag = "users",
+    security(("bearer" = ["users:manage"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), ("id" = i64, Path, description = "User id")),
     request_body(content = UserInput, content_type = "application/merge-patch+json",
         description = "Any subset of the writable fields"),
@@ -112,15 +127,17 @@ async fn replace_user(
 #[patch("/tenants/{tenant_id}/users/{id}")]
 async fn patch_user(
     state: web::Data<AppState>,
+    caller: Caller,
     scope: TenantScope,
     id: PathId,
     patch: MergePatch,
 ) -> ApiResult<web::Json<User>> {
+    let principal = caller.0;
     let updated = state
         .db(move |conn| {
-            let current = users::get(conn, scope.tenant_id, id.0)?;
-            let input = patch.apply_to(&UserInput::from(&current))?;
-            users::update(conn, scope.tenant_id, id.0, &input)
+            access::change_user(conn, &principal, scope.tenant_id, id.0, |current| {
+                patch.apply_to(&UserInput::from(current))
+            })
         })
         .await?;
     Ok(web::Json(updated))
@@ -129,17 +146,20 @@ async fn patch_user(
 /// Delete a user.
 #[utoipa::path(
     tag = "users",
+    security(("bearer" = ["users:manage"])),
     params(("tenant_id" = i64, Path, description = "Tenant id"), ("id" = i64, Path, description = "User id")),
     responses((status = 204, description = "Deleted"), DeleteErrors)
 )]
 #[delete("/tenants/{tenant_id}/users/{id}")]
 async fn delete_user(
     state: web::Data<AppState>,
+    caller: Caller,
     scope: TenantScope,
     id: PathId,
 ) -> ApiResult<HttpResponse> {
+    let principal = caller.0;
     state
-        .db(move |conn| users::delete(conn, scope.tenant_id, id.0))
+        .db(move |conn| access::delete_user(conn, &principal, scope.tenant_id, id.0))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -122,7 +122,17 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub max_body_bytes: usize,
+    /// The harness's own tenant, which holds the platform superadmin the tests act as.
+    pub harness_tenant: i64,
+    /// An access token of that superadmin.
+    pub superadmin_token: String,
+    /// The bearer token requests carry unless they set their own `Authorization`; `None`
+    /// sends them anonymously. Starts as the superadmin's.
+    acting_as: std::cell::RefCell<Option<String>>,
 }
+
+/// The Azure tenant id of the harness's own tenant.
+pub const HARNESS_AZURE_TENANT: &str = "00000000-0000-4000-8000-999999999999";
 
 impl TestApp {
     pub async fn spawn(db: TestDb) -> Self {
@@ -147,13 +157,66 @@ impl TestApp {
             .expect("listen")
             .run();
         actix_web::rt::spawn(server);
-        Self {
+        let mut app = Self {
             db,
             jwt_secret,
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
             max_body_bytes: options.max_body_bytes,
-        }
+            harness_tenant: 0,
+            superadmin_token: String::new(),
+            acting_as: Default::default(),
+        };
+        let harness_tenant = {
+            let mut conn = app.db.conn();
+            let input = drift_core::tenants::TenantInput {
+                name: "Test harness".into(),
+                azure_tenant_id: HARNESS_AZURE_TENANT.into(),
+            };
+            drift_core::tenants::create(&mut conn, &input, drift_core::UtcTime::now())
+                .expect("create the harness tenant")
+                .id
+        };
+        app.harness_tenant = harness_tenant;
+        app.superadmin_token = app.token_for(harness_tenant, "superadmin", "harness-superadmin");
+        app.act_as(Some(app.superadmin_token.clone()));
+        app
+    }
+
+    /// Creates a user of `role` in `tenant_id` (no password) and returns an access token for
+    /// them, signed as the server signs them.
+    pub fn token_for(&self, tenant_id: i64, role: &str, username: &str) -> String {
+        let mut conn = self.db.conn();
+        let role = drift_core::roles::find_by_name(&mut conn, role)
+            .unwrap()
+            .unwrap_or_else(|| panic!("role {role} exists"));
+        let input: drift_core::users::UserInput = serde_json::from_value(serde_json::json!({
+            "username": username,
+            "email": format!("{username}@example.test"),
+            "role_id": role.id,
+        }))
+        .unwrap();
+        let user =
+            drift_core::users::create(&mut conn, tenant_id, &input, drift_core::UtcTime::now())
+                .expect("create a test user");
+        self.sign(user.id, tenant_id, &role.name)
+    }
+
+    /// An access token for a user id, signed with the server's key.
+    pub fn sign(&self, user_id: i64, tenant_id: i64, role: &str) -> String {
+        let keys = drift_core::auth::JwtKeys::from_secret(self.jwt_secret.as_bytes()).unwrap();
+        keys.issue(
+            user_id,
+            tenant_id,
+            role,
+            chrono::Utc::now().timestamp(),
+            900,
+        )
+    }
+
+    /// Sets the bearer token that later requests carry (`None`: anonymous).
+    pub fn act_as(&self, token: Option<String>) {
+        *self.acting_as.borrow_mut() = token;
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -161,7 +224,19 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let response = request.send().await.expect("the API answers");
+        let mut request = request.build().expect("a well-formed request");
+        if let Some(token) = self.acting_as.borrow().as_deref() {
+            if !request
+                .headers()
+                .contains_key(reqwest::header::AUTHORIZATION)
+            {
+                request.headers_mut().insert(
+                    reqwest::header::AUTHORIZATION,
+                    format!("Bearer {token}").parse().unwrap(),
+                );
+            }
+        }
+        let response = self.client.execute(request).await.expect("the API answers");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("a body");
