@@ -18,18 +18,69 @@ use crate::routing::RouteTable;
 use crate::state::AppState;
 
 /// Settings of the HTTP layer.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct HttpOptions {
     /// The largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Origins (`https://drift.example.com`) whose browser pages may call the API. Empty: only
+    /// pages served by the API itself (same origin).
+    pub cors_origins: std::sync::Arc<[String]>,
 }
 
 impl Default for HttpOptions {
     fn default() -> Self {
         Self {
             max_body_bytes: 1 << 20,
+            cors_origins: std::sync::Arc::new([]),
         }
     }
+}
+
+/// Cross-origin access for the configured origins only; other origins get no CORS headers, so
+/// browsers keep their pages out.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::Method;
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// Headers every response carries. API responses may hold tokens and tenant data, so nothing
+/// is cached; pages may not be framed; browsers may not guess content types. The content
+/// policy allows the API's own documents (Swagger UI, later the web app) and nothing else.
+fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::CACHE_CONTROL, "no-store"))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add(("Cross-Origin-Resource-Policy", "same-origin"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=()",
+        ))
 }
 
 /// Request counts and latencies by route pattern, method and status, served at `/metrics`.
@@ -85,6 +136,8 @@ pub fn app(
         .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
         .wrap(actix_web::middleware::from_fn(crate::access::enforce))
         .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+        .wrap(cors(&options.cors_origins))
+        .wrap(security_headers())
         .wrap(
             Logger::new(r#"%a "%r" %s %b %Dms"#)
                 .exclude("/health")

@@ -23,6 +23,36 @@ pub struct ApiConfig {
     pub access_ttl_seconds: i64,
     /// `DRIFT_REFRESH_TOKEN_TTL`: refresh token lifetime in seconds (default 30 days).
     pub refresh_ttl_seconds: i64,
+    /// `DRIFT_CORS_ORIGINS`: comma-separated origins whose pages may call the API from a
+    /// browser (default none: same origin only).
+    pub cors_origins: Vec<String>,
+}
+
+/// Parses `DRIFT_CORS_ORIGINS`: each entry a bare `scheme://host[:port]` origin.
+fn cors_origins(raw: Option<String>) -> Result<Vec<String>, String> {
+    let mut origins = Vec::new();
+    for entry in raw.iter().flat_map(|r| r.split(',')).map(str::trim) {
+        if entry.is_empty() {
+            continue;
+        }
+        let bad = || {
+            format!(
+                "DRIFT_CORS_ORIGINS: {entry:?} is not an origin; write scheme://host[:port], e.g. https://drift.example.com"
+            )
+        };
+        let url = url::Url::parse(entry).map_err(|_| bad())?;
+        let bare = matches!(url.scheme(), "http" | "https")
+            && url.host_str().is_some()
+            && url.path() == "/"
+            && !entry.ends_with('/')
+            && url.query().is_none()
+            && url.username().is_empty();
+        if !bare {
+            return Err(bad());
+        }
+        origins.push(entry.to_owned());
+    }
+    Ok(origins)
 }
 
 impl ApiConfig {
@@ -131,6 +161,7 @@ impl ApiConfig {
             http_workers: number("DRIFT_HTTP_WORKERS", 1, 1024)?,
             jwt_secret: var("DRIFT_JWT_SECRET"),
             access_ttl_seconds: number("DRIFT_ACCESS_TOKEN_TTL", 60, 24 * 3600)?.unwrap_or(900),
+            cors_origins: cors_origins(var("DRIFT_CORS_ORIGINS"))?,
             refresh_ttl_seconds: number("DRIFT_REFRESH_TOKEN_TTL", 3600, 365 * 24 * 3600)?
                 .unwrap_or(30 * 24 * 3600),
         })
@@ -149,5 +180,28 @@ impl std::fmt::Debug for ApiConfig {
             .field("access_ttl_seconds", &self.access_ttl_seconds)
             .field("refresh_ttl_seconds", &self.refresh_ttl_seconds)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cors_origins;
+
+    #[test]
+    fn cors_origins_must_be_bare_origins() {
+        assert_eq!(cors_origins(None).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            cors_origins(Some("https://a.example.com, http://127.0.0.1:5173".into())).unwrap(),
+            ["https://a.example.com", "http://127.0.0.1:5173"]
+        );
+        for bad in [
+            "*",
+            "a.example.com",
+            "https://a.example.com/",
+            "https://a.example.com/app",
+            "ftp://x",
+        ] {
+            assert!(cors_origins(Some(bad.into())).is_err(), "{bad}");
+        }
     }
 }

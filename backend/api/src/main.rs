@@ -95,13 +95,15 @@ fn serve() -> Result<(), String> {
     let state = AppState::with_auth(pool, auth);
     let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,
+        cors_origins: config.cors_origins.clone().into(),
     };
     let metrics = metrics();
     let runtime = actix_web::rt::System::new();
     runtime.block_on(async move {
-        let mut server = HttpServer::new(move || app(state.clone(), options, metrics.clone()))
-            // SIGTERM and SIGINT stop accepting, then let running requests finish.
-            .shutdown_timeout(30);
+        let mut server =
+            HttpServer::new(move || app(state.clone(), options.clone(), metrics.clone()))
+                // SIGTERM and SIGINT stop accepting, then let running requests finish.
+                .shutdown_timeout(30);
         if let Some(workers) = config.http_workers {
             server = server.workers(workers);
         }

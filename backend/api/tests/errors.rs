@@ -131,6 +131,7 @@ async fn oversized_bodies_are_refused_with_413() {
             db,
             HttpOptions {
                 max_body_bytes: 4096,
+                ..Default::default()
             },
         )
         .await;

@@ -150,12 +150,15 @@ impl TestApp {
         };
         let state = AppState::with_auth(db.pool(), auth);
         let metrics = metrics();
-        let server = HttpServer::new(move || app(state.clone(), options, metrics.clone()))
-            .workers(1)
-            .disable_signals()
-            .listen(listener)
-            .expect("listen")
-            .run();
+        let server = HttpServer::new({
+            let options = options.clone();
+            move || app(state.clone(), options.clone(), metrics.clone())
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .expect("listen")
+        .run();
         actix_web::rt::spawn(server);
         let mut app = Self {
             db,
