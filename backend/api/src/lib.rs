@@ -3,6 +3,7 @@
 pub mod app;
 pub mod config;
 pub mod extract;
+pub mod oidc;
 pub mod openapi;
 pub mod problem;
 pub mod responses;

@@ -23,6 +23,7 @@ pub enum ProblemKind {
     PayloadTooLarge,
     UnsupportedMediaType,
     ServiceUnavailable,
+    BadGateway,
     Internal,
 }
 
@@ -40,6 +41,7 @@ impl ProblemKind {
             ProblemKind::PayloadTooLarge => "payload-too-large",
             ProblemKind::UnsupportedMediaType => "unsupported-media-type",
             ProblemKind::ServiceUnavailable => "service-unavailable",
+            ProblemKind::BadGateway => "bad-gateway",
             ProblemKind::Internal => "internal-error",
         }
     }
@@ -56,6 +58,7 @@ impl ProblemKind {
             ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ProblemKind::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ProblemKind::BadGateway => StatusCode::BAD_GATEWAY,
             ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,6 +76,7 @@ impl ProblemKind {
             ProblemKind::PayloadTooLarge => "The request body is too large",
             ProblemKind::UnsupportedMediaType => "Unsupported media type",
             ProblemKind::ServiceUnavailable => "The service is temporarily unavailable",
+            ProblemKind::BadGateway => "A service this API depends on failed",
             ProblemKind::Internal => "Internal server error",
         }
     }
@@ -87,6 +91,7 @@ impl ProblemKind {
             413 => ProblemKind::PayloadTooLarge,
             415 => ProblemKind::UnsupportedMediaType,
             422 => ProblemKind::ValidationFailed,
+            502 => ProblemKind::BadGateway,
             503 => ProblemKind::ServiceUnavailable,
             400..=499 => ProblemKind::BadRequest,
             _ => ProblemKind::Internal,
