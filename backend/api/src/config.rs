@@ -1,9 +1,48 @@
 //! The API's configuration, read from the environment once at start.
 
+use drift_core::crypto::{self, KeyRing};
 use drift_core::db::DatabaseUrl;
 
 pub const DEFAULT_DATABASE_URL: &str = "data/drift.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// Microsoft sign-in: the product's multi-tenant Entra app registration and where its users
+/// come back to.
+#[derive(Clone)]
+pub struct MicrosoftConfig {
+    /// `AZURE_CLIENT_ID`: the application (client) id, a GUID.
+    pub client_id: String,
+    /// `AZURE_CLIENT_SECRET`: a client secret of the app registration.
+    pub client_secret: String,
+    /// `AZURE_AUTHORITY_HOST`: the identity platform (default `https://login.microsoftonline.com`;
+    /// `https://login.microsoftonline.us`, `https://login.chinacloudapi.cn`, or the simulator).
+    /// No trailing slash.
+    pub authority_host: String,
+    /// `DRIFT_PUBLIC_URL`: where browsers reach this product (default `http://127.0.0.1:8080`).
+    /// The redirect URI registered on the app is `{DRIFT_PUBLIC_URL}/api/v1/auth/microsoft/callback`.
+    /// No trailing slash.
+    pub public_url: String,
+}
+
+impl MicrosoftConfig {
+    /// The redirect URI Microsoft sends the browser back to.
+    pub fn redirect_uri(&self) -> String {
+        format!("{}/api/v1/auth/microsoft/callback", self.public_url)
+    }
+}
+
+impl std::fmt::Debug for MicrosoftConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MicrosoftConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("authority_host", &self.authority_host)
+            .field("public_url", &self.public_url)
+            .finish()
+    }
+}
 
 #[derive(Clone)]
 pub struct ApiConfig {
@@ -26,6 +65,12 @@ pub struct ApiConfig {
     /// `DRIFT_CORS_ORIGINS`: comma-separated origins whose pages may call the API from a
     /// browser (default none: same origin only).
     pub cors_origins: Vec<String>,
+    /// `DRIFT_ENCRYPTION_KEY`: base64 of the 32-byte key that encrypts secrets at rest.
+    encryption_key: Option<String>,
+    /// `DRIFT_ENCRYPTION_OLD_KEYS`: comma-separated earlier keys, still accepted for decryption.
+    encryption_old_keys: Vec<String>,
+    /// Microsoft sign-in, when `AZURE_CLIENT_ID` is set.
+    pub microsoft: Option<MicrosoftConfig>,
 }
 
 /// Parses `DRIFT_CORS_ORIGINS`: each entry a bare `scheme://host[:port]` origin.
@@ -73,10 +118,61 @@ impl ApiConfig {
                     .into(),
             ),
             DatabaseUrl::Sqlite(path) => {
-                let file = path.parent().unwrap_or(std::path::Path::new(".")).join("jwt-secret");
-                secret_file(&file)
+                let secret = secret_file(
+                    &beside(path, "jwt-secret"),
+                    "DRIFT_JWT_SECRET",
+                    || drift_core::auth::random_secret(48),
+                    |s| s.len() >= drift_core::auth::jwt::MIN_SECRET_BYTES,
+                    "a secret of at least 32 bytes",
+                )?;
+                Ok(secret.into_bytes())
             }
         }
+    }
+
+    /// The keys that encrypt secrets at rest (the users' Microsoft tokens): `DRIFT_ENCRYPTION_KEY`
+    /// (current) and `DRIFT_ENCRYPTION_OLD_KEYS` (decryption only). Without
+    /// `DRIFT_ENCRYPTION_KEY`, SQLite deployments generate a key once and keep it in a 0600
+    /// file beside the database; PostgreSQL deployments (several API processes) must set it.
+    pub fn key_ring(&self) -> Result<KeyRing, String> {
+        let old = self
+            .encryption_old_keys
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| {
+                crypto::decode_key(raw).map_err(|_| {
+                    format!(
+                        "DRIFT_ENCRYPTION_OLD_KEYS: key {} is not base64 of exactly 32 bytes",
+                        i + 1
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let current = match (&self.encryption_key, &self.database_url) {
+            (Some(raw), _) => crypto::decode_key(raw).map_err(|_| {
+                "DRIFT_ENCRYPTION_KEY must be base64 of exactly 32 bytes; generate one with `openssl rand -base64 32`"
+                    .to_owned()
+            })?,
+            (None, DatabaseUrl::Postgres(_)) => {
+                return Err(
+                    "DRIFT_ENCRYPTION_KEY is not set: with PostgreSQL every API process must share one key \
+                     to encrypt and decrypt stored Microsoft tokens; set DRIFT_ENCRYPTION_KEY to base64 of \
+                     32 random bytes (`openssl rand -base64 32`)"
+                        .into(),
+                )
+            }
+            (None, DatabaseUrl::Sqlite(path)) => {
+                let text = secret_file(
+                    &beside(path, "encryption-key"),
+                    "DRIFT_ENCRYPTION_KEY",
+                    || crypto::encode_key(&crypto::generate_key()),
+                    |s| crypto::decode_key(s).is_ok(),
+                    "base64 of exactly 32 bytes",
+                )?;
+                crypto::decode_key(&text).map_err(|e| e.to_string())?
+            }
+        };
+        Ok(KeyRing::new(&current, &old))
     }
 
     pub fn session_policy(&self) -> drift_core::auth::SessionPolicy {
@@ -87,15 +183,30 @@ impl ApiConfig {
     }
 }
 
-/// Reads the secret kept in `file`, creating it (mode 0600) with a random secret first.
-fn secret_file(file: &std::path::Path) -> Result<Vec<u8>, String> {
+/// A file named `name` in the directory of the SQLite database `path`.
+fn beside(path: &std::path::Path, name: &str) -> std::path::PathBuf {
+    path.parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join(name)
+}
+
+/// Reads the secret kept in `file`, creating it (mode 0600) with `generate()` first. `variable`
+/// is the setting that replaces the file; `valid` checks what the file holds, which must be
+/// `requirement`.
+fn secret_file(
+    file: &std::path::Path,
+    variable: &str,
+    generate: impl FnOnce() -> String,
+    valid: impl Fn(&str) -> bool,
+    requirement: &str,
+) -> Result<String, String> {
     if let Ok(existing) = std::fs::read_to_string(file) {
         let existing = existing.trim().to_owned();
-        if existing.len() >= drift_core::auth::jwt::MIN_SECRET_BYTES {
-            return Ok(existing.into_bytes());
+        if valid(&existing) {
+            return Ok(existing);
         }
         return Err(format!(
-            "{} holds a secret shorter than 32 bytes; delete it or set DRIFT_JWT_SECRET",
+            "{} does not hold {requirement}; delete it or set {variable}",
             file.display()
         ));
     }
@@ -103,24 +214,21 @@ fn secret_file(file: &std::path::Path) -> Result<Vec<u8>, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    let secret = drift_core::auth::random_secret(48);
+    let secret = generate();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut handle = options.open(file).map_err(|e| {
-        format!(
-            "cannot create {} (or set DRIFT_JWT_SECRET): {e}",
-            file.display()
-        )
-    })?;
+    let mut handle = options
+        .open(file)
+        .map_err(|e| format!("cannot create {} (or set {variable}): {e}", file.display()))?;
     std::io::Write::write_all(&mut handle, secret.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     log::warn!(
-        "DRIFT_JWT_SECRET is not set: generated a signing key and kept it in {} (mode 0600)",
+        "{variable} is not set: generated one and kept it in {} (mode 0600)",
         file.display()
     );
-    Ok(secret.into_bytes())
+    Ok(secret)
 }
 
 fn var(name: &str) -> Option<String> {
@@ -140,6 +248,45 @@ where
             )),
         },
     }
+}
+
+/// An absolute http(s) URL from `name`, without a trailing slash.
+fn base_url(name: &str, default: &str) -> Result<String, String> {
+    let raw = var(name).unwrap_or_else(|| default.into());
+    let trimmed = raw.trim().trim_end_matches('/');
+    match openidconnect::url::Url::parse(trimmed) {
+        Ok(url)
+            if matches!(url.scheme(), "http" | "https")
+                && url.has_host()
+                && url.query().is_none()
+                && url.fragment().is_none() =>
+        {
+            Ok(trimmed.to_owned())
+        }
+        _ => Err(format!(
+            "{name} must be an absolute http(s) URL without query, such as {default}, not {raw:?}"
+        )),
+    }
+}
+
+fn microsoft_from_env() -> Result<Option<MicrosoftConfig>, String> {
+    let Some(client_id) = var("AZURE_CLIENT_ID") else {
+        return Ok(None);
+    };
+    let client_id = drift_core::types::AzureTenantId::parse(&client_id)
+        .map_err(|_| {
+            format!("AZURE_CLIENT_ID must be the application (client) id of the Entra app registration, a GUID, not {client_id:?}")
+        })?
+        .into_string();
+    let client_secret = var("AZURE_CLIENT_SECRET").ok_or(
+        "AZURE_CLIENT_SECRET is not set: Microsoft sign-in (AZURE_CLIENT_ID is set) needs a client secret of the app registration",
+    )?;
+    Ok(Some(MicrosoftConfig {
+        client_id,
+        client_secret,
+        authority_host: base_url("AZURE_AUTHORITY_HOST", DEFAULT_AUTHORITY_HOST)?,
+        public_url: base_url("DRIFT_PUBLIC_URL", DEFAULT_PUBLIC_URL)?,
+    }))
 }
 
 impl ApiConfig {
@@ -164,6 +311,17 @@ impl ApiConfig {
             cors_origins: cors_origins(var("DRIFT_CORS_ORIGINS"))?,
             refresh_ttl_seconds: number("DRIFT_REFRESH_TOKEN_TTL", 3600, 365 * 24 * 3600)?
                 .unwrap_or(30 * 24 * 3600),
+            encryption_key: var("DRIFT_ENCRYPTION_KEY"),
+            encryption_old_keys: var("DRIFT_ENCRYPTION_OLD_KEYS")
+                .map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|k| !k.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            microsoft: microsoft_from_env()?,
         })
     }
 }
@@ -179,6 +337,12 @@ impl std::fmt::Debug for ApiConfig {
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
             .field("access_ttl_seconds", &self.access_ttl_seconds)
             .field("refresh_ttl_seconds", &self.refresh_ttl_seconds)
+            .field(
+                "encryption_key",
+                &self.encryption_key.as_ref().map(|_| "***"),
+            )
+            .field("encryption_old_keys", &self.encryption_old_keys.len())
+            .field("microsoft", &self.microsoft)
             .finish()
     }
 }

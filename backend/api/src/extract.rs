@@ -209,6 +209,19 @@ fn parse_list_query<F: DeserializeOwned + IntoParams>(
     })
 }
 
+/// A query string of type `T`; a parameter of the wrong type or a missing one is a validation
+/// problem that names it. Parameters `T` does not know are ignored.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for QueryParams<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(QueryParams))
+    }
+}
+
 /// Reads a body that must be JSON (any `application/…+json` type too), up to the size limit.
 async fn read_json_body(
     req: HttpRequest,

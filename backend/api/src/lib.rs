@@ -5,6 +5,7 @@ pub mod app;
 pub mod audit;
 pub mod config;
 pub mod extract;
+pub mod oidc;
 pub mod openapi;
 pub mod problem;
 pub mod responses;

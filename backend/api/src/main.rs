@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use actix_web::HttpServer;
 use clap::{Parser, Subcommand};
 use drift_api::config::ApiConfig;
+use drift_api::oidc::MicrosoftSignIn;
 use drift_api::state::AuthSettings;
 use drift_api::{app, metrics, AppState, HttpOptions};
 use drift_core::auth::JwtKeys;
@@ -91,7 +92,23 @@ fn serve() -> Result<(), String> {
         keys: JwtKeys::from_secret(&config.jwt_secret()?)?,
         policy: config.session_policy(),
         throttle: drift_api::throttle::LoginThrottle::new(Default::default()),
+        key_ring: config.key_ring()?,
+        microsoft: config
+            .microsoft
+            .clone()
+            .map(MicrosoftSignIn::new)
+            .transpose()?,
     };
+    match &auth.microsoft {
+        Some(microsoft) => log::info!(
+            "Microsoft sign-in: {} (redirect URI {})",
+            microsoft.config().authority_host,
+            microsoft.config().redirect_uri()
+        ),
+        None => {
+            log::info!("Microsoft sign-in is off (set AZURE_CLIENT_ID and AZURE_CLIENT_SECRET)")
+        }
+    }
     let state = AppState::with_auth(pool, auth);
     let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,

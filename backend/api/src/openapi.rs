@@ -17,7 +17,7 @@ Every error is an RFC 7807 `application/problem+json` document.",
     components(schemas(Problem, drift_core::FieldError)),
     modifiers(&BearerScheme),
     tags(
-        (name = "auth", description = "Local sign-in and sessions"),
+        (name = "auth", description = "Sign-in (local password or Microsoft) and sessions"),
         (name = "tenants", description = "Organisations, each linked to an Entra tenant"),
         (name = "users", description = "People who use the product for a tenant"),
         (name = "roles", description = "Named permission lists"),

@@ -24,6 +24,7 @@ pub enum ProblemKind {
     PayloadTooLarge,
     UnsupportedMediaType,
     ServiceUnavailable,
+    BadGateway,
     Internal,
 }
 
@@ -42,6 +43,7 @@ impl ProblemKind {
             ProblemKind::PayloadTooLarge => "payload-too-large",
             ProblemKind::UnsupportedMediaType => "unsupported-media-type",
             ProblemKind::ServiceUnavailable => "service-unavailable",
+            ProblemKind::BadGateway => "bad-gateway",
             ProblemKind::Internal => "internal-error",
         }
     }
@@ -59,6 +61,7 @@ impl ProblemKind {
             ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ProblemKind::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ProblemKind::BadGateway => StatusCode::BAD_GATEWAY,
             ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,6 +80,7 @@ impl ProblemKind {
             ProblemKind::PayloadTooLarge => "The request body is too large",
             ProblemKind::UnsupportedMediaType => "Unsupported media type",
             ProblemKind::ServiceUnavailable => "The service is temporarily unavailable",
+            ProblemKind::BadGateway => "A service this API depends on failed",
             ProblemKind::Internal => "Internal server error",
         }
     }
@@ -92,6 +96,7 @@ impl ProblemKind {
             413 => ProblemKind::PayloadTooLarge,
             415 => ProblemKind::UnsupportedMediaType,
             422 => ProblemKind::ValidationFailed,
+            502 => ProblemKind::BadGateway,
             503 => ProblemKind::ServiceUnavailable,
             400..=499 => ProblemKind::BadRequest,
             _ => ProblemKind::Internal,

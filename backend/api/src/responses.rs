@@ -120,3 +120,78 @@ impl IntoResponses for AuthErrors {
         ])
     }
 }
+
+const MICROSOFT_NOT_FOUND: (ProblemKind, &str) = (
+    ProblemKind::NotFound,
+    "Microsoft sign-in is not configured on this server, or no such tenant",
+);
+const MICROSOFT_FAILED: (ProblemKind, &str) = (
+    ProblemKind::BadGateway,
+    "Microsoft's identity platform could not be reached or answered unexpectedly",
+);
+
+/// Errors of `GET /auth/microsoft/login`.
+pub struct MicrosoftLoginErrors;
+
+impl IntoResponses for MicrosoftLoginErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problem_responses(&[
+            BAD_REQUEST,
+            MICROSOFT_NOT_FOUND,
+            INVALID,
+            MICROSOFT_FAILED,
+            UNAVAILABLE,
+            INTERNAL,
+        ])
+    }
+}
+
+/// Errors of `GET /auth/microsoft/callback`.
+pub struct MicrosoftCallbackErrors;
+
+impl IntoResponses for MicrosoftCallbackErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        const REFUSED: (ProblemKind, &str) = (
+            ProblemKind::Unauthorized,
+            "The sign-in was refused: an unknown, expired or already used state; an error from \
+             Microsoft (such as consent_required, named in `detail`); a refused authorization code; \
+             an invalid ID token; an account of another tenant; or an inactive user",
+        );
+        const LINK_CONFLICT: (ProblemKind, &str) = (
+            ProblemKind::Conflict,
+            "The Microsoft account cannot be linked: its e-mail address or username belongs to \
+             another user, or it is linked to a user of another tenant",
+        );
+        problem_responses(&[
+            BAD_REQUEST,
+            REFUSED,
+            MICROSOFT_NOT_FOUND,
+            LINK_CONFLICT,
+            INVALID,
+            MICROSOFT_FAILED,
+            UNAVAILABLE,
+            INTERNAL,
+        ])
+    }
+}
+
+/// Errors of `POST /auth/microsoft/session`.
+pub struct MicrosoftSessionErrors;
+
+impl IntoResponses for MicrosoftSessionErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        const REFUSED: (ProblemKind, &str) = (
+            ProblemKind::Unauthorized,
+            "The hand-off code is unknown, expired or already used, or the user was deactivated",
+        );
+        problem_responses(&[
+            BAD_REQUEST,
+            REFUSED,
+            MICROSOFT_NOT_FOUND,
+            MEDIA_TYPE,
+            INVALID,
+            UNAVAILABLE,
+            INTERNAL,
+        ])
+    }
+}

@@ -3,30 +3,40 @@
 use std::sync::Arc;
 
 use drift_core::auth::{JwtKeys, SessionPolicy};
+use drift_core::crypto::KeyRing;
 use drift_core::db::{DbConnection, DbPool};
 use drift_core::{CoreError, UtcTime};
 
+use crate::oidc::MicrosoftSignIn;
 use crate::problem::ApiError;
 
 /// The source of the current time, replaceable in tests.
 pub type Clock = Arc<dyn Fn() -> UtcTime + Send + Sync>;
 
-/// How the API signs in users: its token signing key and token lifetimes.
+/// How the API signs in users: its token signing key and token lifetimes, the keys that
+/// encrypt secrets at rest, and Microsoft sign-in when it is configured.
 pub struct AuthSettings {
     pub keys: JwtKeys,
     pub policy: SessionPolicy,
     /// Brute-force protection of `/auth/login`.
     pub throttle: crate::throttle::LoginThrottle,
+    /// Encrypts the users' Microsoft tokens and the PKCE verifiers of sign-ins in progress.
+    pub key_ring: KeyRing,
+    /// Microsoft sign-in; `None` when `AZURE_CLIENT_ID` is not set.
+    pub microsoft: Option<MicrosoftSignIn>,
 }
 
 impl AuthSettings {
-    /// Settings with a random signing key, valid for this process only (tests, benchmarks).
+    /// Settings with a random signing key and encryption key, valid for this process only
+    /// (tests, benchmarks), without Microsoft sign-in.
     pub fn ephemeral() -> Self {
         let secret = drift_core::auth::random_secret(48);
         Self {
             keys: JwtKeys::from_secret(secret.as_bytes()).expect("48 random bytes are long enough"),
             policy: SessionPolicy::default(),
             throttle: Default::default(),
+            key_ring: KeyRing::generate(),
+            microsoft: None,
         }
     }
 }

@@ -120,6 +120,12 @@ fn the_binary_creates_its_sqlite_database_serves_and_stops_on_sigterm() {
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&secret).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
     assert!(std::fs::read_to_string(&secret).unwrap().len() >= 32);
+    // So is the key that encrypts stored Microsoft tokens (base64 of 32 bytes).
+    let key = dir.join("nested/encryption-key");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    drift_core::crypto::decode_key(&std::fs::read_to_string(&key).unwrap()).unwrap();
     Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
@@ -146,6 +152,30 @@ fn bad_configuration_stops_start_up_with_a_message_naming_the_variable() {
         (vec![("DRIFT_BIND", "8080")], "DRIFT_BIND"),
         (vec![("DRIFT_DB_POOL_SIZE", "0")], "DRIFT_DB_POOL_SIZE"),
         (vec![("DATABASE_URL", "mysql://db/drift")], "DATABASE_URL"),
+        (
+            vec![("DRIFT_ENCRYPTION_KEY", "c2hvcnQ=")],
+            "DRIFT_ENCRYPTION_KEY must be base64 of exactly 32 bytes",
+        ),
+        (
+            vec![("DRIFT_ENCRYPTION_OLD_KEYS", "AAAA,,")],
+            "DRIFT_ENCRYPTION_OLD_KEYS: key 1",
+        ),
+        (
+            vec![("AZURE_CLIENT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47")],
+            "AZURE_CLIENT_SECRET is not set",
+        ),
+        (
+            vec![("AZURE_CLIENT_ID", "drift-app")],
+            "AZURE_CLIENT_ID must be the application (client) id",
+        ),
+        (
+            vec![
+                ("AZURE_CLIENT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+                ("AZURE_CLIENT_SECRET", "s3cret"),
+                ("DRIFT_PUBLIC_URL", "drift.contoso.com"),
+            ],
+            "DRIFT_PUBLIC_URL must be an absolute http(s) URL",
+        ),
         (
             vec![(
                 "DATABASE_URL",
@@ -187,6 +217,23 @@ fn postgres_refuses_to_start_without_a_jwt_secret() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
     assert!(stderr.contains("DRIFT_JWT_SECRET is not set"), "{stderr}");
+}
+
+#[test]
+fn postgres_refuses_to_start_without_an_encryption_key() {
+    let db = common::TestDb::postgres();
+    let output = api_binary()
+        .env("DATABASE_URL", db.url_string())
+        .env("DRIFT_JWT_SECRET", drift_core::auth::random_secret(48))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("DRIFT_ENCRYPTION_KEY is not set"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("openssl rand -base64 32"), "{stderr}");
 }
 
 #[test]

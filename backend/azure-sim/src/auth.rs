@@ -135,6 +135,9 @@ pub struct Grant {
 #[derive(Debug, Default)]
 pub struct Sessions {
     codes: std::collections::HashMap<String, Grant>,
+    /// Codes already redeemed, until they would have expired: a second redemption is told
+    /// apart from an unknown code, as Entra does (AADSTS54005).
+    redeemed: std::collections::HashMap<String, chrono::DateTime<Utc>>,
     refresh_tokens: std::collections::HashMap<String, Grant>,
 }
 
@@ -397,10 +400,26 @@ fn user_grant(
     let mut sessions = state.sessions.lock().unwrap();
     let grant = match form.grant_type.as_deref() {
         Some("authorization_code") => {
-            let Some(grant) = form.code.as_deref().and_then(|c| sessions.codes.remove(c)) else {
-                return identity_error(StatusCode::BAD_REQUEST, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity, or was already redeemed.");
+            let now = Utc::now();
+            sessions.redeemed.retain(|_, expires_at| *expires_at > now);
+            let code = form.code.as_deref().unwrap_or_default();
+            if sessions.redeemed.contains_key(code) {
+                return identity_error(StatusCode::BAD_REQUEST, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.");
+            }
+            let Some(grant) = sessions.codes.remove(code) else {
+                return identity_error(StatusCode::BAD_REQUEST, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity.");
             };
-            if grant.expires_at < Utc::now() {
+            // A code is spent by its first redemption, whatever its outcome.
+            sessions.redeemed.insert(code.to_owned(), grant.expires_at);
+            if !grant.tenant_id.eq_ignore_ascii_case(tenant_id) {
+                return identity_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    700005,
+                    "Provided Authorization Code is intended to use against other tenant, thus rejected.",
+                );
+            }
+            if grant.expires_at < now {
                 return identity_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",

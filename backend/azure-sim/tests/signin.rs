@@ -164,12 +164,55 @@ async fn a_user_signs_in_with_code_and_pkce_and_gets_a_verifiable_id_token() {
     assert_eq!(verified["preferred_username"], upn.as_str());
     assert!(verified["oid"].is_string());
 
-    // A code is single use.
+    // A code is single use; Entra says so (AADSTS54005) rather than calling it unknown.
     let again = flow.redeem(&code, VERIFIER).await;
     assert_eq!(again.status(), 400);
     let body: Value = again.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(body["error_codes"][0], 54005);
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .starts_with("AADSTS54005: OAuth2 Authorization code was already redeemed"));
+    let unknown = flow.redeem("no-such-code", VERIFIER).await;
+    let body: Value = unknown.json().await.unwrap();
     assert_eq!(body["error_codes"][0], 70008);
+}
+
+#[actix_web::test]
+async fn a_code_is_refused_at_another_tenants_token_endpoint() {
+    let config = WorldConfig {
+        tenants: 2,
+        arm_resources: 10,
+        intune_policies: 6,
+        ..WorldConfig::default()
+    };
+    let base = common::launch(config, SimOptions::default()).base;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let tenants = common::tenants(&client, &base).await;
+    let flow = Flow {
+        base,
+        client,
+        tenant: tenants[1].clone(),
+    };
+    let code = flow.authorize(None).await["code"].clone();
+    // Redeemed at the first tenant's endpoint, as a client that started there would.
+    let home = Flow {
+        tenant: tenants[0].clone(),
+        base: flow.base.clone(),
+        client: flow.client.clone(),
+    };
+    let response = home.redeem(&code, VERIFIER).await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(body["error_codes"][0], 700005);
+    // The code is spent.
+    let body: Value = flow.redeem(&code, VERIFIER).await.json().await.unwrap();
+    assert_eq!(body["error_codes"][0], 54005);
 }
 
 #[actix_web::test]

@@ -9,6 +9,7 @@ pub mod access;
 pub mod api_tokens;
 pub mod auth;
 pub mod configurations;
+pub mod crypto;
 pub mod history;
 pub mod input;
 pub mod permissions;

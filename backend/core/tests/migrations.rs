@@ -13,10 +13,12 @@ struct Column {
     column_name: String,
 }
 
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 12] = [
     "api_tokens",
     "configuration_history",
     "configurations",
+    "microsoft_handoffs",
+    "microsoft_logins",
     "poll_state",
     "refresh_tokens",
     "roles",
@@ -75,6 +77,8 @@ fn schema_columns() -> Vec<Column> {
     add!(poll_state);
     add!(refresh_tokens);
     add!(api_tokens);
+    add!(microsoft_logins);
+    add!(microsoft_handoffs);
     all.sort();
     all
 }
@@ -94,7 +98,9 @@ macro_rules! impl_column_names {
     };
 }
 impl_column_names!(A, B, C, D);
+impl_column_names!(A, B, C, D, E);
 impl_column_names!(A, B, C, D, E, F);
+impl_column_names!(A, B, C, D, E, F, G);
 impl_column_names!(A, B, C, D, E, F, G, H);
 impl_column_names!(A, B, C, D, E, F, G, H, I, J);
 impl_column_names!(A, B, C, D, E, F, G, H, I, J, K);
@@ -115,7 +121,7 @@ fn migrations_roll_back_to_empty_and_apply_again() {
         let db = make_db();
         let mut conn = db.conn();
         let reverted = revert_all_migrations(&mut conn).unwrap();
-        assert_eq!(reverted, 3, "{:?}", db.url());
+        assert_eq!(reverted, 4, "{:?}", db.url());
         drop(conn);
         let remaining: Vec<String> = columns(&db).into_iter().map(|c| c.table_name).collect();
         assert!(

@@ -4,6 +4,7 @@ pub mod api_tokens;
 pub mod auth;
 pub mod configurations;
 pub mod history;
+pub mod microsoft;
 pub mod operations;
 pub mod roles;
 pub mod settings;
@@ -18,6 +19,7 @@ use serde::Serialize;
 /// Registers every `/api/v1` route.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     auth::configure(cfg);
+    microsoft::configure(cfg);
     tenants::configure(cfg);
     users::configure(cfg);
     roles::configure(cfg);

@@ -119,6 +119,8 @@ pub struct TestApp {
     pub db: TestDb,
     /// The key the server signs access tokens with, so tests can forge or expire tokens.
     pub jwt_secret: String,
+    /// The key the server encrypts secrets at rest with, so tests can read them.
+    pub encryption_key: [u8; 32],
     pub base: String,
     pub client: reqwest::Client,
     pub max_body_bytes: usize,
@@ -134,19 +136,47 @@ pub struct TestApp {
 /// The Azure tenant id of the harness's own tenant.
 pub const HARNESS_AZURE_TENANT: &str = "00000000-0000-4000-8000-999999999999";
 
+/// The Entra app registration a test app signs users in with (at the simulator).
+pub struct MicrosoftApp {
+    pub authority_host: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
 impl TestApp {
     pub async fn spawn(db: TestDb) -> Self {
         Self::spawn_with(db, HttpOptions::default()).await
     }
 
     pub async fn spawn_with(db: TestDb, options: HttpOptions) -> Self {
+        Self::spawn_full(db, options, None).await
+    }
+
+    /// An app with Microsoft sign-in; its public URL is its own address.
+    pub async fn spawn_with_microsoft(db: TestDb, microsoft: MicrosoftApp) -> Self {
+        Self::spawn_full(db, HttpOptions::default(), Some(microsoft)).await
+    }
+
+    async fn spawn_full(db: TestDb, options: HttpOptions, microsoft: Option<MicrosoftApp>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().unwrap().port();
         let jwt_secret = drift_core::auth::random_secret(48);
+        let encryption_key = drift_core::crypto::generate_key();
+        let microsoft = microsoft.map(|m| {
+            drift_api::oidc::MicrosoftSignIn::new(drift_api::config::MicrosoftConfig {
+                client_id: m.client_id,
+                client_secret: m.client_secret,
+                authority_host: m.authority_host,
+                public_url: format!("http://127.0.0.1:{port}"),
+            })
+            .unwrap()
+        });
         let auth = drift_api::state::AuthSettings {
             keys: drift_core::auth::JwtKeys::from_secret(jwt_secret.as_bytes()).unwrap(),
             policy: drift_core::auth::SessionPolicy::default(),
             throttle: drift_api::throttle::LoginThrottle::new(options_throttle()),
+            key_ring: drift_core::crypto::KeyRing::new(&encryption_key, &[]),
+            microsoft,
         };
         let state = AppState::with_auth(db.pool(), auth);
         let metrics = metrics();
@@ -163,6 +193,7 @@ impl TestApp {
         let mut app = Self {
             db,
             jwt_secret,
+            encryption_key,
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
             max_body_bytes: options.max_body_bytes,
@@ -227,7 +258,9 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let mut request = request.build().expect("a well-formed request");
+        // The request's own client (a test may use one that does not follow redirects).
+        let (client, request) = request.build_split();
+        let mut request = request.expect("a well-formed request");
         if let Some(token) = self.acting_as.borrow().as_deref() {
             if !request
                 .headers()
@@ -239,7 +272,7 @@ impl TestApp {
                 );
             }
         }
-        let response = self.client.execute(request).await.expect("the API answers");
+        let response = client.execute(request).await.expect("the API answers");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("a body");

@@ -1,7 +1,8 @@
-//! Local sign-in: password verification, the API's own access tokens (JWT) and rotating
-//! refresh tokens. Nothing here knows about HTTP; the API maps [`AuthError`] to 401.
+//! Sign-in: password verification, Microsoft sign-in, the API's own access tokens (JWT) and
+//! rotating refresh tokens. Nothing here knows about HTTP; the API maps [`AuthError`] to 401.
 
 pub mod jwt;
+pub mod microsoft;
 pub mod sessions;
 
 pub use jwt::{AccessClaims, JwtKeys};
@@ -19,6 +20,17 @@ pub enum AuthError {
     InvalidRefreshToken,
     #[error("the access token is missing, malformed, expired or not for this API")]
     InvalidAccessToken,
+    #[error("this Microsoft sign-in is unknown, expired or already completed; start again")]
+    UnknownSignIn,
+    #[error(
+        "the Microsoft account belongs to another tenant than the one the sign-in started for"
+    )]
+    WrongTenant,
+    #[error("the sign-in hand-off code is unknown, expired or already used; sign in again")]
+    InvalidHandoff,
+    /// Microsoft refused the sign-in, or its answer did not pass validation.
+    #[error("Microsoft sign-in failed: {0}")]
+    Microsoft(String),
 }
 
 /// A random secret in URL-safe text (refresh tokens, token ids).

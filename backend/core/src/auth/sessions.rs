@@ -88,6 +88,18 @@ fn issue(
     })
 }
 
+/// Starts a new session (a new refresh-token family) for a user who has already proved who
+/// they are some other way, such as Microsoft sign-in.
+pub fn start_session(
+    conn: &mut DbConnection,
+    keys: &JwtKeys,
+    policy: &SessionPolicy,
+    user: &User,
+    now: UtcTime,
+) -> CoreResult<Session> {
+    issue(conn, keys, policy, user, &random_secret(16), now)
+}
+
 /// Signs a user in by username or e-mail (case-insensitive) and password.
 pub fn login(
     conn: &mut DbConnection,
@@ -127,7 +139,7 @@ pub fn login(
             .set(users::last_login.eq(Some(now)))
             .execute(conn)?;
         let user = user_repo::get(conn, tenant_id, user_id)?;
-        let session = issue(conn, keys, policy, &user, &random_secret(16), now)?;
+        let session = start_session(conn, keys, policy, &user, now)?;
         Ok((user, session))
     })
 }

@@ -175,6 +175,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::UtcTimestamp;
+
+    /// Microsoft sign-ins in progress (state and nonce hashed, PKCE verifier encrypted).
+    microsoft_logins (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        state_hash -> Text,
+        nonce_hash -> Text,
+        pkce_verifier -> Text,
+        created_at -> UtcTimestamp,
+        expires_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::UtcTimestamp;
+
+    /// One-time codes that hand a completed Microsoft sign-in to the SPA (hashes only).
+    microsoft_handoffs (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        created_at -> UtcTimestamp,
+        expires_at -> UtcTimestamp,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(users -> roles (role_id));
 diesel::joinable!(settings -> tenants (tenant_id));
@@ -185,6 +215,8 @@ diesel::joinable!(poll_state -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(api_tokens -> tenants (tenant_id));
 diesel::joinable!(api_tokens -> roles (role_id));
+diesel::joinable!(microsoft_logins -> tenants (tenant_id));
+diesel::joinable!(microsoft_handoffs -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -197,4 +229,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     poll_state,
     refresh_tokens,
     api_tokens,
+    microsoft_logins,
+    microsoft_handoffs,
 );

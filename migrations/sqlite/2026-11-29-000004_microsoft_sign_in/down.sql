@@ -1,0 +1,2 @@
+DROP TABLE microsoft_handoffs;
+DROP TABLE microsoft_logins;
