@@ -7,6 +7,7 @@ pub mod pagination;
 
 pub mod auth;
 pub mod configurations;
+pub mod drift;
 pub mod history;
 pub mod input;
 pub mod permissions;
