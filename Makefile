@@ -48,7 +48,7 @@ openapi: ## Regenerate openapi/openapi.json from the code
 openapi-check: deps ## Fail when openapi/openapi.json differs from what the code generates
 	$(CARGO) test -q -p drift-api --test openapi
 
-bench: deps ## Measure API latency and throughput (see bench/README.md)
+bench: deps ## Measure the API, the simulator and the drift engine (BENCH_ARGS="--only drift" for one part)
 	@scripts/bench.sh
 
 clean: ## Remove build output and the local SQLite database

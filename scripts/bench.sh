@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: builds the benchmark in release mode and runs it on SQLite and PostgreSQL.
-# Extra arguments go to drift-bench, e.g. BENCH_ARGS="--configurations 20000 --seconds 3".
+# Extra arguments go to drift-bench, e.g. BENCH_ARGS="--configurations 20000 --seconds 3" or
+# BENCH_ARGS="--only drift" (api, sim, drift or all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pg_url=$(scripts/ensure-postgres.sh)

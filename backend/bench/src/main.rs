@@ -1,8 +1,11 @@
 //! `drift-bench`: API latency and throughput on a tenant with many configurations, on SQLite
 //! and PostgreSQL, beside the cost of OFFSET pagination (what a typical CRUD API does) at the
-//! same depth.
+//! same depth; the Azure simulator's page rate; and the drift engine's throughput on as many
+//! simulated resources (`drift`).
 //!
-//! Usage: `drift-bench [--configurations N] [--seconds S] [--concurrency C] [--backend sqlite|postgres|both]`
+//! Usage: `drift-bench [--configurations N] [--seconds S] [--concurrency C] [--backend sqlite|postgres|both] [--only api|sim|drift|all]`
+
+mod drift;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -23,7 +26,7 @@ struct Options {
     seconds: u64,
     concurrency: usize,
     backends: Vec<&'static str>,
-    /// Which benchmarks: `api`, `sim` or `all`.
+    /// Which benchmarks: `api`, `sim`, `drift` or `all`.
     only: String,
 }
 
@@ -66,8 +69,8 @@ fn parse_options() -> Result<Options, String> {
             }
             "--only" => {
                 options.only = value()?;
-                if !["api", "sim", "all"].contains(&options.only.as_str()) {
-                    return Err("--only must be api, sim or all".into());
+                if !["api", "sim", "drift", "all"].contains(&options.only.as_str()) {
+                    return Err("--only must be api, sim, drift or all".into());
                 }
             }
             other => return Err(format!("unknown argument {other}")),
@@ -446,15 +449,18 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    println!(
-        "## API benchmark: {} concurrent clients, {} s per scenario, {} CPUs",
-        options.concurrency,
-        options.seconds,
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    );
-    if options.only != "sim" {
+    let runs = |name: &str| options.only == name || options.only == "all";
+    if runs("api") || runs("sim") {
+        println!(
+            "## API benchmark: {} concurrent clients, {} s per scenario, {} CPUs",
+            options.concurrency,
+            options.seconds,
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        );
+    }
+    if runs("api") {
         for backend in options.backends.clone() {
             if let Err(message) = bench_backend(backend, &options).await {
                 eprintln!("drift-bench: {backend}: {message}");
@@ -462,9 +468,15 @@ async fn main() {
             }
         }
     }
-    if options.only != "api" {
+    if runs("sim") {
         if let Err(message) = bench_simulator(&options).await {
             eprintln!("drift-bench: simulator: {message}");
+            std::process::exit(1);
+        }
+    }
+    if runs("drift") {
+        if let Err(message) = drift::bench_drift(options.configurations) {
+            eprintln!("drift-bench: drift engine: {message}");
             std::process::exit(1);
         }
     }

@@ -10,6 +10,7 @@ pub mod api_tokens;
 pub mod auth;
 pub mod configurations;
 pub mod crypto;
+pub mod drift;
 pub mod history;
 pub mod input;
 pub mod permissions;

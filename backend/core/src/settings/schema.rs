@@ -300,11 +300,12 @@ pub struct DriftThresholds {
     #[validate(length(max = 500), nested)]
     #[schema(max_items = 500)]
     pub ignore_paths: Vec<IgnoreRule>,
-    /// Rules that rate a change; the first that matches wins (at most 500).
+    /// Rules that rate a change, tried in order: the first that matches wins; when none does,
+    /// the built-in defaults apply (at most 500).
     #[validate(length(max = 500), nested)]
     #[schema(max_items = 500)]
     pub severity_rules: Vec<SeverityRule>,
-    /// The severity of a change no rule matches.
+    /// The severity of a change that neither a rule nor a built-in default rates.
     pub default_severity: Severity,
 }
 
@@ -325,13 +326,17 @@ pub struct IgnoreRule {
     /// Only resources of this source; all sources when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
-    /// Only resources of this type (case-insensitive); all types when absent.
+    /// Only resources of this type; all types when absent. Case-insensitive, a leading `#` is
+    /// ignored, and `*` matches any run of characters (`microsoft.graph.*NamedLocation`,
+    /// `microsoft.network/*`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(length(min = 1, max = 200))]
     #[schema(example = "microsoft.graph.conditionalAccessPolicy")]
     pub resource_type: Option<String>,
-    /// A JSON Pointer (RFC 6901) into the resource; `*` matches any one segment, and the rule
-    /// covers everything below the path.
+    /// A JSON Pointer (RFC 6901) into the resource; the rule covers everything below the path.
+    /// A segment `*` matches any one object member or every array element; other segments
+    /// name object members only, never array positions (set-like arrays are sorted, so
+    /// positions are not identities): write `/list/*/field`, not `/list/0/field`.
     #[validate(length(min = 1, max = 500), custom(function = "validate_pointer"))]
     #[schema(example = "/properties/provisioningState")]
     pub path: String,
@@ -345,23 +350,30 @@ pub struct IgnoreRule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeverityRule {
+    /// Only changes of resources of this source; all sources when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+    /// Only changes of resources of this type (same syntax as in ignore rules); all types when
+    /// absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(length(min = 1, max = 200))]
     pub resource_type: Option<String>,
-    /// The rule matches when a changed path starts with this JSON Pointer (`*` matches any one
-    /// segment); any change when absent.
+    /// The rule matches when anything at or below this path differs between the old and the
+    /// new state, including the subtree appearing, disappearing or being replaced whole (so a
+    /// created or deleted resource matches every path it has). Same syntax as ignore paths;
+    /// any change when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(length(min = 1, max = 500), custom(function = "validate_pointer"))]
     #[schema(example = "/conditions/users")]
     pub path_prefix: Option<String>,
+    /// Only changes of this type; all when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_type: Option<ChangeType>,
     pub severity: Severity,
 }
 
-/// A JSON Pointer: empty, or `/` followed by segments in which `~` only appears as `~0` or `~1`.
+/// A JSON Pointer that names something inside a resource: `/` followed by segments in which
+/// `~` only appears as `~0` or `~1`. (The empty pointer, the whole resource, is refused.)
 fn validate_pointer(pointer: &str) -> Result<(), ValidationError> {
     if !pointer.starts_with('/') {
         return Err(error(
