@@ -17,10 +17,8 @@ deps: ## Install the system packages and Rust components the build needs
 build: deps ## Build every binary
 	$(CARGO) build --workspace --bins
 
-run: build ## Start the API on SQLite (data/drift.db) at http://127.0.0.1:8080 (Swagger UI: /swagger-ui/)
-	@echo "Azure Drift Detector API on http://$(DRIFT_BIND)/  (Swagger UI: http://$(DRIFT_BIND)/swagger-ui/)"
-	$(CARGO) run -q -p drift-worker
-	$(CARGO) run -q -p drift-api
+run: build ## Start the product on SQLite (data/drift.db) at http://127.0.0.1:8080 and print the demo sign-in
+	@scripts/run.sh
 
 sim: deps ## Run the Azure simulator on http://127.0.0.1:8090 (GET /_sim for its control API)
 	$(CARGO) run -q -p azure-sim -- --port 8090

@@ -200,7 +200,8 @@ fn create_admin(
     };
     let user = users::create(&mut conn, tenant.id, &input, now).map_err(describe)?;
     log::info!(
-        "audit: superadmin {} created in tenant {}",
+        target: "audit",
+        "create-admin: superadmin {} created in tenant {}",
         user.id,
         tenant.id
     );

@@ -81,7 +81,7 @@ impl LoginThrottle {
         if account_counter.failures >= policy.account_failures {
             account_counter.blocked_until = Some(now + policy.account_lockout);
             account_counter.failures = 0;
-            log::warn!("audit: account {account:?} locked after repeated wrong passwords");
+            log::warn!(target: "audit", "account {account:?} locked after repeated wrong passwords");
         }
         let address_counter = counters.entry(address_key(address)).or_default();
         if address_counter
@@ -94,7 +94,7 @@ impl LoginThrottle {
         address_counter.failures += 1;
         if address_counter.failures >= policy.address_failures {
             address_counter.blocked_until = Some(now + policy.address_window);
-            log::warn!("audit: sign-ins from {address} blocked after repeated failures");
+            log::warn!(target: "audit", "sign-ins from {address} blocked after repeated failures");
         }
         // Forget counters nobody needs any more, so the map cannot grow without bound.
         if counters.len() > 10_000 {
