@@ -43,11 +43,8 @@ fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> CoreError {
         serde_json::error::Category::Data => {
             let message = inner.to_string();
             // serde_json appends " at line L column C", which means nothing in a form.
-            let message = message
-                .split(" at line ")
-                .next()
-                .unwrap_or(&message)
-                .to_owned();
+            let message = message.split(" at line ").next().unwrap_or(&message);
+            let message = without_value(message);
             let code = if message.starts_with("unknown field") {
                 "unknown_field"
             } else if message.starts_with("missing field") {
@@ -70,6 +67,28 @@ fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> CoreError {
         }
         _ => CoreError::Malformed(format!("the request body is not valid JSON: {inner}")),
     }
+}
+
+/// serde names the offending value in type errors (`invalid type: string "x", expected i64`).
+/// That value may be a secret (a password sent as a number), and problem details are shown to
+/// the client and may be logged, so only its kind is kept: `invalid type: integer, expected a
+/// string`.
+fn without_value(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        let Some(rest) = message.strip_prefix(prefix) else {
+            continue;
+        };
+        let Some(at) = rest.rfind(", expected ") else {
+            continue;
+        };
+        let (unexpected, expected) = rest.split_at(at);
+        let kind = unexpected
+            .split_once(" `")
+            .or_else(|| unexpected.split_once(" \""))
+            .map_or(unexpected, |(kind, _)| kind);
+        return format!("{prefix}{kind}{expected}");
+    }
+    message.to_owned()
 }
 
 fn missing_field_name(message: &str) -> Option<String> {
@@ -128,6 +147,43 @@ mod tests {
             parse_json::<Outer>(b"{\"items\":"),
             Err(CoreError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn type_errors_name_the_kind_of_value_not_the_value() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Login {
+            password: String,
+            attempts: u32,
+        }
+        for (body, kind) in [
+            (r#"{"password": 918273645501, "attempts": 1}"#, "integer"),
+            (r#"{"password": -91827.5, "attempts": 1}"#, "floating point"),
+            (r#"{"password": true, "attempts": 1}"#, "boolean"),
+            (
+                r#"{"password": "x", "attempts": "hunter2, expected"}"#,
+                "string",
+            ),
+        ] {
+            let Err(CoreError::Invalid(fields)) = parse_json::<Login>(body.as_bytes()) else {
+                panic!("{body}: expected field errors")
+            };
+            let message = &fields[0].message;
+            assert!(
+                message.starts_with(&format!("invalid type: {kind}, expected ")),
+                "{message}"
+            );
+            for value in ["918273645501", "91827", "true", "hunter2"] {
+                assert!(!message.contains(value), "{message}");
+            }
+        }
+        let Err(CoreError::Invalid(fields)) =
+            parse_json::<Login>(br#"{"password": null, "attempts": 1}"#)
+        else {
+            panic!()
+        };
+        assert_eq!(fields[0].message, "invalid type: null, expected a string");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! database of either backend, and a small client for it.
 #![allow(dead_code)]
 
+pub mod fixtures;
+
 use std::net::TcpListener;
 
 use actix_web::HttpServer;
