@@ -173,7 +173,7 @@ async fn a_lockout_expires() {
     for db in [common::TestDb::sqlite(), common::TestDb::postgres()] {
         let policy = drift_api::throttle::ThrottlePolicy {
             account_failures: 2,
-            account_lockout: std::time::Duration::from_millis(1500),
+            account_lockout: std::time::Duration::from_millis(3000),
             ..Default::default()
         };
         let app = spawn_with_throttle(db, policy).await;
@@ -186,7 +186,7 @@ async fn a_lockout_expires() {
         login(&app, "adele.vance", PASSWORD)
             .await
             .expect_problem(429, "too-many-requests");
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(1600)).await;
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(3100)).await;
         login(&app, "adele.vance", PASSWORD).await.expect(200);
     }
 }

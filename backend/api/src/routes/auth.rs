@@ -112,7 +112,9 @@ async fn login(
                 state
                     .auth
                     .throttle
-                    .record_failure(&username, &address, started);
+                    // The lock runs from when the failure is known, not from when the
+                    // request arrived: password hashing may take a while on a busy machine.
+                    .record_failure(&username, &address, std::time::Instant::now());
             }
             audit::event(format_args!(
                 "refused sign-in for {username:?} from {address}: {err}"
