@@ -163,30 +163,7 @@ impl<F: DeserializeOwned + IntoParams + 'static> FromRequest for ListQuery<F> {
 fn parse_list_query<F: DeserializeOwned + IntoParams>(
     query: &str,
 ) -> Result<ListQuery<F>, ApiError> {
-    let allowed: Vec<String> = F::into_params(|| None)
-        .into_iter()
-        .map(|p| p.name)
-        .chain(["limit", "cursor", "sort"].map(String::from))
-        .collect();
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-        .map_err(|e| ApiError::bad_request(format!("the query string is malformed: {e}")))?;
-    for (key, _) in &pairs {
-        if !allowed.contains(key) {
-            return Err(ApiError::Fields(vec![FieldError::new(
-                key.clone(),
-                "unknown_parameter",
-                format!(
-                    "unknown query parameter; expected one of {}",
-                    allowed.join(", ")
-                ),
-            )]));
-        }
-        if pairs.iter().filter(|(k, _)| k == key).count() > 1 {
-            return Err(ApiError::bad_request(format!(
-                "the query parameter {key} is given more than once"
-            )));
-        }
-    }
+    refuse_unknown_parameters::<F>(query, &["limit", "cursor", "sort"])?;
     let filter: F = parse_query(query)?;
     let raw: RawListParams = parse_query(query)?;
     let limit = match raw.limit {
@@ -207,6 +184,53 @@ fn parse_list_query<F: DeserializeOwned + IntoParams>(
         },
         sort: raw.sort,
     })
+}
+
+/// A query string of type `T` that refuses parameters `T` does not declare (and repeated
+/// ones), like [`ListQuery`] but without pagination.
+pub struct StrictQuery<T>(pub T);
+
+impl<T: DeserializeOwned + IntoParams + 'static> FromRequest for StrictQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let query = req.query_string();
+        std::future::ready(
+            refuse_unknown_parameters::<T>(query, &[])
+                .and_then(|()| parse_query(query))
+                .map(StrictQuery),
+        )
+    }
+}
+
+/// Refuses a parameter that is neither one of `F`'s nor in `extra`, and a repeated one.
+fn refuse_unknown_parameters<F: IntoParams>(query: &str, extra: &[&str]) -> Result<(), ApiError> {
+    let allowed: Vec<String> = F::into_params(|| None)
+        .into_iter()
+        .map(|p| p.name)
+        .chain(extra.iter().map(|e| String::from(*e)))
+        .collect();
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|e| ApiError::bad_request(format!("the query string is malformed: {e}")))?;
+    for (key, _) in &pairs {
+        if !allowed.contains(key) {
+            return Err(ApiError::Fields(vec![FieldError::new(
+                key.clone(),
+                "unknown_parameter",
+                format!(
+                    "unknown query parameter; expected one of {}",
+                    allowed.join(", ")
+                ),
+            )]));
+        }
+        if pairs.iter().filter(|(k, _)| k == key).count() > 1 {
+            return Err(ApiError::bad_request(format!(
+                "the query parameter {key} is given more than once"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A query string of type `T`; a parameter of the wrong type or a missing one is a validation

@@ -101,6 +101,26 @@ impl IntoResponses for DeleteErrors {
     }
 }
 
+/// Errors of a route that triggers an action from its path and query (no body).
+pub struct ActionErrors;
+
+impl IntoResponses for ActionErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        const REFUSED: (ProblemKind, &str) = (
+            ProblemKind::Conflict,
+            "The current state or settings do not allow this",
+        );
+        problem_responses(&[
+            BAD_REQUEST,
+            NOT_FOUND,
+            REFUSED,
+            INVALID,
+            UNAVAILABLE,
+            INTERNAL,
+        ])
+    }
+}
+
 /// Errors of a route that needs (or checks) credentials.
 pub struct AuthErrors;
 
