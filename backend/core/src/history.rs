@@ -331,14 +331,17 @@ fn summary_sql(conn: &DbConnection) -> String {
         ),
         DbConnection::Sqlite(_) => ("?1", "?2", "?3", "substr(h.changed_at, 1, 10)"),
     };
-    let window = format!(
+    let range = format!("h.tenant_id = {p1} AND h.changed_at >= {p2} AND h.changed_at < {p3}");
+    let window = format!("FROM configuration_history h WHERE {range}");
+    // Only the source needs the configuration.
+    let joined = format!(
         "FROM configuration_history h JOIN configurations c ON c.id = h.configuration_id \
-         WHERE h.tenant_id = {p1} AND h.changed_at >= {p2} AND h.changed_at < {p3}"
+         WHERE {range}"
     );
     format!(
         "SELECT 'severity' AS dimension, COALESCE(h.severity, 'unrated') AS bucket, COUNT(*) AS n \
          {window} GROUP BY h.severity \
-         UNION ALL SELECT 'source', c.source, COUNT(*) {window} GROUP BY c.source \
+         UNION ALL SELECT 'source', c.source, COUNT(*) {joined} GROUP BY c.source \
          UNION ALL SELECT 'change_type', h.change_type, COUNT(*) {window} GROUP BY h.change_type \
          UNION ALL SELECT 'day', {day}, COUNT(*) {window} GROUP BY {day}"
     )
