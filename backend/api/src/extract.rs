@@ -93,6 +93,46 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
+/// An optional JSON body of type `T` (`application/json`): an empty body or JSON `null` is
+/// `None`; anything else is read exactly like [`JsonBody`].
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let media_type = content_type(&req);
+            let bytes = read_body(req, payload).await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJsonBody(None));
+            }
+            match media_type {
+                Some(t) if is_json_type(&t) => {}
+                other => {
+                    return Err(ApiError::Problem(
+                        ProblemKind::UnsupportedMediaType,
+                        format!(
+                            "the body must be application/json, not {}",
+                            other.unwrap_or_else(|| "unspecified".into())
+                        ),
+                    ))
+                }
+            }
+            let document = drift_core::input::parse_json_value(&bytes)?;
+            if document.is_null() {
+                return Ok(OptionalJsonBody(None));
+            }
+            drift_core::input::from_document(document)
+                .map_err(ApiError::from)
+                .map(|body| OptionalJsonBody(Some(body)))
+        })
+    }
+}
+
 /// A JSON Merge Patch (RFC 7396) body: `application/merge-patch+json` or `application/json`.
 pub struct MergePatch(pub serde_json::Value);
 

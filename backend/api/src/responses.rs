@@ -101,7 +101,7 @@ impl IntoResponses for DeleteErrors {
     }
 }
 
-/// Errors of a route that triggers an action from its path and query (no body).
+/// Errors of a route that triggers an action, named by its query or an optional JSON body.
 pub struct ActionErrors;
 
 impl IntoResponses for ActionErrors {
@@ -114,6 +114,8 @@ impl IntoResponses for ActionErrors {
             BAD_REQUEST,
             NOT_FOUND,
             REFUSED,
+            TOO_LARGE,
+            MEDIA_TYPE,
             INVALID,
             UNAVAILABLE,
             INTERNAL,

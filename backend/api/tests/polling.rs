@@ -217,6 +217,12 @@ on_both_backends! {
         assert!(next_run(&app, tenant, "arm").unwrap() < later);
         assert_eq!(next_run(&app, tenant, "intune"), None);
 
+        // The same in a body.
+        let status = app.post(&poll_path(tenant), &json!({"source": "entra"})).await.expect(202);
+        assert_eq!(source(&status, "entra")["state"], "due");
+        assert_eq!(next_run(&app, tenant, "intune"), None);
+        app.post(&format!("{}?source=entra", poll_path(tenant)), &json!({"source": "entra"})).await.expect(202);
+
         // Sign-ins were never scheduled: the row is created.
         app.post(&format!("{}?source=signins", poll_path(tenant)), &Value::Null).await.expect(202);
         assert!(next_run(&app, tenant, "signins").is_some());
@@ -249,6 +255,30 @@ on_both_backends! {
         app.post(&format!("{}?source=entra&source=arm", poll_path(tenant)), &Value::Null)
             .await
             .expect_problem(400, "bad-request");
+        for (body, field) in [
+            (json!({"source": "sharepoint"}), "source"),
+            (json!({"sources": ["entra"]}), "sources"),
+        ] {
+            let problem = app.post(&poll_path(tenant), &body).await.expect_problem(422, "validation-failed");
+            assert_eq!(Reply::error_fields(&problem), [field], "{body}");
+        }
+        let problem = app
+            .post(&format!("{}?source=arm", poll_path(tenant)), &json!({"source": "entra"}))
+            .await
+            .expect_problem(422, "validation-failed");
+        assert_eq!(Reply::error_fields(&problem), ["source"]);
+        app.raw(reqwest::Method::POST, &poll_path(tenant), "application/json", "{")
+            .await
+            .expect_problem(400, "bad-request");
+        app.raw(reqwest::Method::POST, &poll_path(tenant), "text/plain", "source=arm")
+            .await
+            .expect_problem(415, "unsupported-media-type");
+        assert!(next_run(&app, tenant, "arm").is_none(), "nothing was scheduled by the refusals");
+        // An empty body is no body: every source.
+        app.raw(reqwest::Method::POST, &poll_path(tenant), "application/json", "")
+            .await
+            .expect(202);
+        assert!(next_run(&app, tenant, "arm").is_some());
         app.get(&status_path(999_999)).await.expect_problem(404, "not-found");
         app.get("/api/v1/tenants/abc/poll-status").await.expect_problem(400, "bad-request");
     }
