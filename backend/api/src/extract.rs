@@ -93,6 +93,46 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
+/// An optional JSON body of type `T` (`application/json`): an empty body or JSON `null` is
+/// `None`; anything else is read exactly like [`JsonBody`].
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let media_type = content_type(&req);
+            let bytes = read_body(req, payload).await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJsonBody(None));
+            }
+            match media_type {
+                Some(t) if is_json_type(&t) => {}
+                other => {
+                    return Err(ApiError::Problem(
+                        ProblemKind::UnsupportedMediaType,
+                        format!(
+                            "the body must be application/json, not {}",
+                            other.unwrap_or_else(|| "unspecified".into())
+                        ),
+                    ))
+                }
+            }
+            let document = drift_core::input::parse_json_value(&bytes)?;
+            if document.is_null() {
+                return Ok(OptionalJsonBody(None));
+            }
+            drift_core::input::from_document(document)
+                .map_err(ApiError::from)
+                .map(|body| OptionalJsonBody(Some(body)))
+        })
+    }
+}
+
 /// A JSON Merge Patch (RFC 7396) body: `application/merge-patch+json` or `application/json`.
 pub struct MergePatch(pub serde_json::Value);
 
@@ -163,30 +203,7 @@ impl<F: DeserializeOwned + IntoParams + 'static> FromRequest for ListQuery<F> {
 fn parse_list_query<F: DeserializeOwned + IntoParams>(
     query: &str,
 ) -> Result<ListQuery<F>, ApiError> {
-    let allowed: Vec<String> = F::into_params(|| None)
-        .into_iter()
-        .map(|p| p.name)
-        .chain(["limit", "cursor", "sort"].map(String::from))
-        .collect();
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-        .map_err(|e| ApiError::bad_request(format!("the query string is malformed: {e}")))?;
-    for (key, _) in &pairs {
-        if !allowed.contains(key) {
-            return Err(ApiError::Fields(vec![FieldError::new(
-                key.clone(),
-                "unknown_parameter",
-                format!(
-                    "unknown query parameter; expected one of {}",
-                    allowed.join(", ")
-                ),
-            )]));
-        }
-        if pairs.iter().filter(|(k, _)| k == key).count() > 1 {
-            return Err(ApiError::bad_request(format!(
-                "the query parameter {key} is given more than once"
-            )));
-        }
-    }
+    refuse_unknown_parameters::<F>(query, &["limit", "cursor", "sort"])?;
     let filter: F = parse_query(query)?;
     let raw: RawListParams = parse_query(query)?;
     let limit = match raw.limit {
@@ -207,6 +224,53 @@ fn parse_list_query<F: DeserializeOwned + IntoParams>(
         },
         sort: raw.sort,
     })
+}
+
+/// A query string of type `T` that refuses parameters `T` does not declare (and repeated
+/// ones), like [`ListQuery`] but without pagination.
+pub struct StrictQuery<T>(pub T);
+
+impl<T: DeserializeOwned + IntoParams + 'static> FromRequest for StrictQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let query = req.query_string();
+        std::future::ready(
+            refuse_unknown_parameters::<T>(query, &[])
+                .and_then(|()| parse_query(query))
+                .map(StrictQuery),
+        )
+    }
+}
+
+/// Refuses a parameter that is neither one of `F`'s nor in `extra`, and a repeated one.
+fn refuse_unknown_parameters<F: IntoParams>(query: &str, extra: &[&str]) -> Result<(), ApiError> {
+    let allowed: Vec<String> = F::into_params(|| None)
+        .into_iter()
+        .map(|p| p.name)
+        .chain(extra.iter().map(|e| String::from(*e)))
+        .collect();
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|e| ApiError::bad_request(format!("the query string is malformed: {e}")))?;
+    for (key, _) in &pairs {
+        if !allowed.contains(key) {
+            return Err(ApiError::Fields(vec![FieldError::new(
+                key.clone(),
+                "unknown_parameter",
+                format!(
+                    "unknown query parameter; expected one of {}",
+                    allowed.join(", ")
+                ),
+            )]));
+        }
+        if pairs.iter().filter(|(k, _)| k == key).count() > 1 {
+            return Err(ApiError::bad_request(format!(
+                "the query parameter {key} is given more than once"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A query string of type `T`; a parameter of the wrong type or a missing one is a validation

@@ -24,6 +24,7 @@ Every error is an RFC 7807 `application/problem+json` document.",
         (name = "settings", description = "Notification, polling and drift-threshold settings, versioned"),
         (name = "configurations", description = "The current state of every polled resource"),
         (name = "history", description = "Every change of every configuration: the drift feed"),
+        (name = "polling", description = "What the worker does for a tenant, per source, and polling on demand"),
         (name = "signing-logs", description = "Entra sign-in events"),
         (name = "api-tokens", description = "Long-lived tokens for integrations, scoped to a tenant and a role"),
         (name = "operations", description = "Health and readiness")

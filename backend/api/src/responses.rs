@@ -101,6 +101,28 @@ impl IntoResponses for DeleteErrors {
     }
 }
 
+/// Errors of a route that triggers an action, named by its query or an optional JSON body.
+pub struct ActionErrors;
+
+impl IntoResponses for ActionErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        const REFUSED: (ProblemKind, &str) = (
+            ProblemKind::Conflict,
+            "The current state or settings do not allow this",
+        );
+        problem_responses(&[
+            BAD_REQUEST,
+            NOT_FOUND,
+            REFUSED,
+            TOO_LARGE,
+            MEDIA_TYPE,
+            INVALID,
+            UNAVAILABLE,
+            INTERNAL,
+        ])
+    }
+}
+
 /// Errors of a route that needs (or checks) credentials.
 pub struct AuthErrors;
 

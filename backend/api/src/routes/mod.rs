@@ -6,6 +6,7 @@ pub mod configurations;
 pub mod history;
 pub mod microsoft;
 pub mod operations;
+pub mod poll_status;
 pub mod roles;
 pub mod settings;
 pub mod signing_logs;
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     settings::configure(cfg);
     configurations::configure(cfg);
     history::configure(cfg);
+    poll_status::configure(cfg);
     signing_logs::configure(cfg);
     api_tokens::configure(cfg);
 }
