@@ -112,6 +112,10 @@ const OPERATIONS: &[Operation] = &[
     op("DELETE", "/api/v1/tenants/{tenant_id}/configurations/{id}",   InTenant("configurations:delete"), 204, fresh_configuration),
     op("GET",    "/api/v1/tenants/{tenant_id}/configurations/{id}/history", InTenant("history:read"), 200, existing_configuration),
     op("GET",    "/api/v1/tenants/{tenant_id}/history",               InTenant("history:read"), 200, nothing),
+    op("GET",    "/api/v1/tenants/{tenant_id}/history/summary",       InTenant("history:read"), 200, nothing),
+    op("GET",    "/api/v1/tenants/{tenant_id}/configurations/{id}/diff", InTenant("history:read"), 200, existing_configuration),
+    op("GET",    "/api/v1/tenants/{tenant_id}/poll-status",           InTenant("configurations:read"), 200, nothing),
+    op("POST",   "/api/v1/tenants/{tenant_id}/poll",                  InTenant("settings:write"), 202, nothing),
     op("GET",    "/api/v1/tenants/{tenant_id}/history/{id}",          InTenant("history:read"), 200, existing_history_entry),
 
     op("GET",    "/api/v1/tenants/{tenant_id}/signing-logs",          InTenant("signins:read"), 200, nothing),
