@@ -103,13 +103,20 @@ pub struct NotificationChannel {
     /// characters; webhook channels only. Write-only: never returned, and a save that omits it
     /// keeps the secret of the webhook channel of the same name. Without a secret, webhook
     /// messages are sent unsigned.
-    #[serde(default, skip_serializing)]
+    // `skip_serializing_if` rather than `skip_serializing`: utoipa leaves fields with the
+    // latter out of the schema, and this one must be documented (as write-only).
+    #[serde(default, skip_serializing_if = "never_shown")]
     #[validate(length(min = 16, max = 256))]
     #[schema(write_only, min_length = 16, max_length = 256)]
     pub secret: Option<String>,
 }
 
 pub(crate) fn enabled() -> bool {
+    true
+}
+
+/// Write-only fields are never serialised (the settings module stores them explicitly).
+fn never_shown<T>(_: &T) -> bool {
     true
 }
 
