@@ -245,8 +245,7 @@ impl SmtpSink {
 }
 
 fn address(raw: &str) -> String {
-    raw.trim()
-        .split_whitespace()
+    raw.split_whitespace()
         .next()
         .unwrap_or_default()
         .trim_start_matches('<')
