@@ -130,6 +130,16 @@ pub struct Notifier {
     digest_top: usize,
 }
 
+/// The HTTP client the notifier should be given: no redirects (a webhook that redirects would
+/// send the body, and with it the signature, to another address, and POST would become GET),
+/// and a user agent that names the product. Per-attempt timeouts come from the [`RetryPolicy`].
+pub fn http_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("azure-drift-detector/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
 impl Notifier {
     /// A notifier with the default [`RetryPolicy`] and digests listing the 10 most severe
     /// changes. `smtp` is `None` when e-mail is not configured: e-mail channels then fail (and
