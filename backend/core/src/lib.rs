@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod drift;
 pub mod history;
 pub mod input;
+pub mod notifications;
 pub mod permissions;
 pub mod poll_status;
 pub mod roles;

@@ -1,12 +1,7 @@
 //! Permissions are strings held in `roles.permissions`; each API route declares the one it needs.
 //! The built-in roles are seeded by the `seed_roles` migrations with these same strings.
 
-use diesel::deserialize::{self, FromSql};
-use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::Text;
-
-use crate::db::connection::MultiBackend;
-use crate::types::{text_enum, UnknownValue};
+use crate::types::text_enum;
 
 text_enum! {
     /// One thing a role allows.

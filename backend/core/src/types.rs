@@ -1,11 +1,5 @@
 //! Small domain types with one parsing constructor each; raw strings stop at the edge.
 
-use diesel::deserialize::{self, FromSql};
-use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::Text;
-
-use crate::db::connection::MultiBackend;
-
 /// A value that is not one of an enumeration's names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{value:?} is not one of {allowed}")]
@@ -16,7 +10,7 @@ pub struct UnknownValue {
 
 /// Declares an enumeration stored as text, with serde, OpenAPI and Diesel support.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
@@ -41,11 +35,11 @@ macro_rules! text_enum {
         }
 
         impl std::str::FromStr for $name {
-            type Err = UnknownValue;
-            fn from_str(raw: &str) -> Result<Self, UnknownValue> {
+            type Err = $crate::types::UnknownValue;
+            fn from_str(raw: &str) -> Result<Self, $crate::types::UnknownValue> {
                 match raw {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(UnknownValue {
+                    _ => Err($crate::types::UnknownValue {
                         value: raw.to_owned(),
                         allowed: [$($text),+].join(", "),
                     }),
@@ -59,16 +53,16 @@ macro_rules! text_enum {
             }
         }
 
-        impl ToSql<Text, MultiBackend> for $name {
-            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
-                out.set_value((Text, self.as_static_ref()));
-                Ok(IsNull::No)
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, $crate::db::connection::MultiBackend> for $name {
+            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, $crate::db::connection::MultiBackend>) -> diesel::serialize::Result {
+                out.set_value((diesel::sql_types::Text, self.as_static_ref()));
+                Ok(diesel::serialize::IsNull::No)
             }
         }
 
-        impl FromSql<Text, MultiBackend> for $name {
-            fn from_sql(value: <MultiBackend as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-                let text = <String as FromSql<Text, MultiBackend>>::from_sql(value)?;
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, $crate::db::connection::MultiBackend> for $name {
+            fn from_sql(value: <$crate::db::connection::MultiBackend as diesel::backend::Backend>::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = <String as diesel::deserialize::FromSql<diesel::sql_types::Text, $crate::db::connection::MultiBackend>>::from_sql(value)?;
                 Ok(text.parse()?)
             }
         }

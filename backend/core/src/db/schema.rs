@@ -205,6 +205,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{JsonDoc, UtcTimestamp};
+
+    notification_deliveries (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        channel_name -> Text,
+        channel_kind -> Text,
+        history_ids -> JsonDoc,
+        digest -> Bool,
+        status -> Text,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        response_status -> Nullable<Integer>,
+        created_at -> UtcTimestamp,
+        delivered_at -> Nullable<UtcTimestamp>,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(users -> roles (role_id));
 diesel::joinable!(settings -> tenants (tenant_id));
@@ -217,6 +237,7 @@ diesel::joinable!(api_tokens -> tenants (tenant_id));
 diesel::joinable!(api_tokens -> roles (role_id));
 diesel::joinable!(microsoft_logins -> tenants (tenant_id));
 diesel::joinable!(microsoft_handoffs -> users (user_id));
+diesel::joinable!(notification_deliveries -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -231,4 +252,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     microsoft_logins,
     microsoft_handoffs,
+    notification_deliveries,
 );

@@ -95,7 +95,41 @@ pub fn current(conn: &mut DbConnection, tenant_id: i64) -> CoreResult<Settings> 
     }
 }
 
-/// Validates and saves a new version, which is then in force.
+/// The stored form of the notification settings: their serialisation plus the write-only
+/// channel secrets, which responses leave out.
+fn notification_json(notification: &NotificationSettings) -> Json {
+    let mut json = to_json(notification);
+    if let Some(channels) = json.0.get_mut("channels").and_then(|c| c.as_array_mut()) {
+        for (stored, channel) in channels.iter_mut().zip(&notification.channels) {
+            if let (Some(secret), Some(object)) = (&channel.secret, stored.as_object_mut()) {
+                object.insert("secret".into(), secret.clone().into());
+            }
+        }
+    }
+    json
+}
+
+/// Gives webhook channels saved without a secret the secret of the webhook channel of the same
+/// name (case-insensitive) in `previous`: the secret is write-only, so clients never see it and
+/// cannot send it back.
+fn keep_secrets(notification: &mut NotificationSettings, previous: &NotificationSettings) {
+    for channel in &mut notification.channels {
+        if channel.secret.is_some() || channel.kind != schema::ChannelKind::Webhook {
+            continue;
+        }
+        channel.secret = previous
+            .channels
+            .iter()
+            .find(|old| {
+                old.kind == schema::ChannelKind::Webhook
+                    && old.name.to_lowercase() == channel.name.to_lowercase()
+            })
+            .and_then(|old| old.secret.clone());
+    }
+}
+
+/// Validates and saves a new version, which is then in force. Webhook channels saved without
+/// a secret keep the one of the same-named channel in force.
 pub fn save(
     conn: &mut DbConnection,
     tenant_id: i64,
@@ -103,10 +137,15 @@ pub fn save(
     now: UtcTime,
 ) -> CoreResult<Settings> {
     input.validate()?;
+    let mut notification = input.notification_settings.clone();
+    if notification.channels.iter().any(|c| c.secret.is_none()) {
+        let previous = current(conn, tenant_id)?;
+        keep_secrets(&mut notification, &previous.notification_settings);
+    }
     let row: SettingsRow = diesel::insert_into(settings::table)
         .values((
             settings::tenant_id.eq(tenant_id),
-            settings::notification_settings.eq(to_json(&input.notification_settings)),
+            settings::notification_settings.eq(notification_json(&notification)),
             settings::polling_settings.eq(to_json(&input.polling_settings)),
             settings::drift_thresholds.eq(to_json(&input.drift_thresholds)),
             settings::last_updated.eq(now),

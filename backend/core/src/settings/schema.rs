@@ -58,18 +58,18 @@ fn validate_channel_names(settings: &NotificationSettings) -> Result<(), Validat
     }
 }
 
-/// The kind of a notification channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ChannelKind {
-    /// An HTTPS endpoint that receives a JSON POST per change or digest.
-    Webhook,
-    /// A Microsoft Teams incoming webhook (Workflows) URL.
-    Teams,
-    /// A Slack incoming webhook URL.
-    Slack,
-    /// E-mail to the listed recipients.
-    Email,
+crate::types::text_enum! {
+    /// The kind of a notification channel.
+    pub enum ChannelKind {
+        /// An HTTPS endpoint that receives a JSON POST per change or digest.
+        Webhook => "webhook",
+        /// A Microsoft Teams incoming webhook (Workflows) URL.
+        Teams => "teams",
+        /// A Slack incoming webhook URL.
+        Slack => "slack",
+        /// E-mail to the listed recipients.
+        Email => "email",
+    }
 }
 
 /// One notification channel. `url` is required for webhook, teams and slack; `recipients` for
@@ -99,15 +99,36 @@ pub struct NotificationChannel {
     /// Overrides the tenant's `min_severity` for this channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_severity: Option<Severity>,
+    /// The key of a webhook channel's `X-Drift-Signature` (HMAC-SHA256 of the body), 16 to 256
+    /// characters; webhook channels only. Write-only: never returned, and a save that omits it
+    /// keeps the secret of the webhook channel of the same name. Without a secret, webhook
+    /// messages are sent unsigned.
+    // `skip_serializing_if` rather than `skip_serializing`: utoipa leaves fields with the
+    // latter out of the schema, and this one must be documented (as write-only).
+    #[serde(default, skip_serializing_if = "never_shown")]
+    #[validate(length(min = 16, max = 256))]
+    #[schema(write_only, min_length = 16, max_length = 256)]
+    pub secret: Option<String>,
 }
 
 pub(crate) fn enabled() -> bool {
     true
 }
 
+/// Write-only fields are never serialised (the settings module stores them explicitly).
+fn never_shown<T>(_: &T) -> bool {
+    true
+}
+
 fn validate_channel_target(channel: &NotificationChannel) -> Result<(), ValidationError> {
     match channel.kind {
         ChannelKind::Email => {
+            if channel.secret.is_some() {
+                return Err(error(
+                    "secret_not_allowed",
+                    "only webhook channels have a signing secret".into(),
+                ));
+            }
             if channel.url.is_some() {
                 return Err(error(
                     "url_not_allowed",
@@ -130,6 +151,12 @@ fn validate_channel_target(channel: &NotificationChannel) -> Result<(), Validati
             Ok(())
         }
         ChannelKind::Webhook | ChannelKind::Teams | ChannelKind::Slack => {
+            if channel.secret.is_some() && channel.kind != ChannelKind::Webhook {
+                return Err(error(
+                    "secret_not_allowed",
+                    "only webhook channels have a signing secret".into(),
+                ));
+            }
             if !channel.recipients.is_empty() {
                 return Err(error(
                     "recipients_not_allowed",
@@ -425,6 +452,7 @@ mod tests {
                 url: url.map(str::to_owned),
                 recipients: recipients.iter().map(|s| s.to_string()).collect(),
                 min_severity: None,
+                secret: None,
             };
         assert!(channel(
             ChannelKind::Teams,
@@ -458,6 +486,26 @@ mod tests {
     }
 
     #[test]
+    fn only_webhook_channels_have_a_secret_and_it_is_never_serialised() {
+        let mut channel: NotificationChannel = serde_json::from_value(json!({
+            "name": "hook", "kind": "webhook", "url": "https://hooks.contoso.com/drift",
+            "secret": "0123456789abcdef"
+        }))
+        .unwrap();
+        assert!(channel.validate().is_ok());
+        assert_eq!(channel.secret.as_deref(), Some("0123456789abcdef"));
+        assert!(serde_json::to_value(&channel)
+            .unwrap()
+            .get("secret")
+            .is_none());
+        channel.secret = Some("short".into());
+        assert!(channel.validate().is_err());
+        channel.secret = Some("0123456789abcdef".into());
+        channel.kind = ChannelKind::Slack;
+        assert!(channel.validate().is_err());
+    }
+
+    #[test]
     fn duplicate_channel_names_are_refused() {
         let teams = NotificationChannel {
             name: "Ops".into(),
@@ -466,6 +514,7 @@ mod tests {
             url: Some("https://contoso.webhook.office.com/x".into()),
             recipients: vec![],
             min_severity: None,
+            secret: None,
         };
         let mut twice = teams.clone();
         twice.name = "ops".into();
