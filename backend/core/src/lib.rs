@@ -14,6 +14,7 @@ pub mod drift;
 pub mod history;
 pub mod input;
 pub mod permissions;
+pub mod polling;
 pub mod roles;
 pub mod settings;
 pub mod signins;
