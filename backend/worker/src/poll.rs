@@ -72,7 +72,6 @@ pub struct Context {
 }
 
 impl Context {
-    /// Runs database work off the async threads.
     async fn db<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut DbConnection) -> Result<T, PollError> + Send + 'static,

@@ -219,13 +219,13 @@ pub fn claim(
     }))
 }
 
-fn owned<'a>(
-    claim: &'a Claim,
-    owner: &'a str,
-) -> diesel::helper_types::Filter<
+/// The job's row while `owner` holds its lease.
+type OwnedRow<'a> = diesel::helper_types::Filter<
     diesel::helper_types::Find<poll_state::table, (i64, &'a str)>,
     diesel::helper_types::Eq<poll_state::lease_owner, &'a str>,
-> {
+>;
+
+fn owned<'a>(claim: &'a Claim, owner: &'a str) -> OwnedRow<'a> {
     poll_state::table
         .find((claim.tenant_id, claim.source.as_str()))
         .filter(poll_state::lease_owner.eq(owner))
