@@ -163,13 +163,19 @@ impl<'a> Pager<'a> {
         }
     }
 
-    /// Every subscription the app can see.
     async fn subscriptions(&self) -> Result<Vec<String>, AzureError> {
-        let arm = &self.client.config().arm_url;
+        subscriptions(self.client, self.tenant).await
+    }
+}
+
+/// Every subscription the app can see in the tenant.
+pub async fn subscriptions(client: &AzureClient, tenant: &str) -> Result<Vec<String>, AzureError> {
+    {
+        let arm = &client.config().arm_url;
         let mut url = format!("{arm}/subscriptions?api-version=2022-12-01");
         let mut ids = Vec::new();
         loop {
-            let page = self.client.get(self.tenant, Resource::Arm, &url).await?;
+            let page = client.get(tenant, Resource::Arm, &url).await?;
             for subscription in page["value"].as_array().into_iter().flatten() {
                 if let Some(id) = subscription["subscriptionId"].as_str() {
                     ids.push(id.to_owned());

@@ -6,6 +6,7 @@
 //!   source named, those jobs whatever their schedule) once, then exits: 0 when every poll
 //!   succeeded, otherwise 1 with one line per failure on standard error.
 
+mod attribution;
 mod azure;
 mod collectors;
 mod config;

@@ -13,6 +13,7 @@ use drift_core::settings::{self, PollingSettings};
 use drift_core::signins::NewSigningLog;
 use drift_core::{CoreError, Json, UtcTime};
 
+use crate::attribution;
 use crate::azure::{AzureClient, AzureError, Resource};
 use crate::collectors::{self, Pager};
 
@@ -205,6 +206,27 @@ async fn poll_configurations(ctx: &Context, claim: &Claim) -> Result<JobReport, 
     let mut run: PollRun = ctx
         .db(move |conn| Ok(polling::begin(conn, tenant_id, source)?))
         .await?;
+    if !run.baseline {
+        // Attribution is best effort: without the audit trail changes are still recorded.
+        let since = run.last_success_at.map(UtcTime::get);
+        let tenant = claim.azure_tenant_id.as_str();
+        match attribution::actors(
+            &ctx.client,
+            tenant,
+            source,
+            since,
+            collectors::subscriptions(&ctx.client, tenant),
+        )
+        .await
+        {
+            Ok(actors) => run.actors = actors,
+            Err(e) => log::warn!(
+                "tenant {} {}: no attribution: {e}",
+                claim.tenant_id,
+                claim.source.as_str()
+            ),
+        }
+    }
     let mut report = JobReport::default();
     for listing in listings {
         let mut pager = Pager::new(&ctx.client, &claim.azure_tenant_id, *listing);

@@ -220,7 +220,9 @@ fn baseline_then_each_scripted_change_writes_exactly_one_history_row() {
         assert!(history_rows(&db, tenant).is_empty());
 
         // A create, an update, a delete and a volatile-only change.
-        let created = sim.change(ca_policy("create", None, &azure[0]));
+        let mut create = ca_policy("create", None, &azure[0]);
+        create["actor"] = json!("alice@contoso.test");
+        let created = sim.change(create);
         let created_id = created["resource_id"].as_str().unwrap().to_owned();
         let stored: Vec<String> = configurations::table
             .filter(configurations::tenant_id.eq(tenant))
@@ -229,17 +231,33 @@ fn baseline_then_each_scripted_change_writes_exactly_one_history_row() {
             .select(configurations::resource_id)
             .load(&mut db.conn())
             .unwrap();
-        sim.change(ca_policy("update", Some(&stored[0]), &azure[0]));
-        sim.change(ca_policy("delete", Some(&stored[1]), &azure[0]));
+        let mut update = ca_policy("update", Some(&stored[0]), &azure[0]);
+        update["actor"] = json!("Terraform");
+        update["actor_is_app"] = json!(true);
+        sim.change(update);
+        let mut delete = ca_policy("delete", Some(&stored[1]), &azure[0]);
+        delete["actor"] = json!("bob@contoso.test");
+        sim.change(delete);
         sim.change(ca_policy("volatile", Some(&stored[2]), &azure[0]));
         succeed(sim.worker(&db, &once));
         let mut rows = history_rows(&db, tenant);
         rows.sort();
-        let unknown = "unknown".to_owned();
         let mut expected = vec![
-            ("created".to_owned(), created_id.clone(), unknown.clone()),
-            ("deleted".to_owned(), stored[1].clone(), unknown.clone()),
-            ("updated".to_owned(), stored[0].clone(), unknown.clone()),
+            (
+                "created".to_owned(),
+                created_id.clone(),
+                "alice@contoso.test".to_owned(),
+            ),
+            (
+                "deleted".to_owned(),
+                stored[1].clone(),
+                "bob@contoso.test".to_owned(),
+            ),
+            (
+                "updated".to_owned(),
+                stored[0].clone(),
+                "Terraform".to_owned(),
+            ),
         ];
         expected.sort();
         assert_eq!(rows, expected);
@@ -298,19 +316,14 @@ fn throttling_outages_broken_bodies_and_expired_tokens_lose_and_duplicate_nothin
         }
         succeed(sim.worker(&db, &once));
         let rows = history_rows(&db, tenant);
-        let unknown = "unknown".to_owned();
-        let mut expected = vec![
-            (
-                "created".to_owned(),
-                created["resource_id"].as_str().unwrap().to_owned(),
-                unknown.clone(),
-            ),
-            (
-                "updated".to_owned(),
-                arm["resource_id"].as_str().unwrap().to_owned(),
-                unknown.clone(),
-            ),
-        ];
+        // Each change is attributed to the actor the simulator recorded.
+        let mut expected: Vec<(String, String, String)> = [&created, &arm]
+            .iter()
+            .map(|record| {
+                let text = |field: &str| record[field].as_str().unwrap().to_owned();
+                (text("change_type"), text("resource_id"), text("changed_by"))
+            })
+            .collect();
         let mut sorted = rows.clone();
         sorted.sort();
         expected.sort();

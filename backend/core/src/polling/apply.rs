@@ -36,6 +36,20 @@ pub struct PollRun {
     pub thresholds: DriftThresholds,
     /// Every resource id seen so far in this poll.
     pub seen: HashSet<String>,
+    /// When this (tenant, source) last polled successfully: the audit window starts there.
+    pub last_success_at: Option<UtcTime>,
+    /// Who changed what in the audit window: resource id in lower case → UPN or app name.
+    /// Changes of resources not in it are recorded as made by `unknown`.
+    pub actors: HashMap<String, String>,
+}
+
+impl PollRun {
+    fn actor(&self, resource_id: &str) -> String {
+        self.actors
+            .get(&resource_id.to_lowercase())
+            .cloned()
+            .unwrap_or_else(|| UNKNOWN_ACTOR.to_owned())
+    }
 }
 
 /// What a page (or a listing's close) wrote.
@@ -66,19 +80,22 @@ impl PageOutcome {
 
 /// Starts a poll: reads whether the baseline exists and the tenant's drift thresholds.
 pub fn begin(conn: &mut DbConnection, tenant_id: i64, source: Source) -> CoreResult<PollRun> {
-    let baseline_at: Option<Option<UtcTime>> = poll_state::table
+    let state: Option<(Option<UtcTime>, Option<UtcTime>)> = poll_state::table
         .filter(poll_state::tenant_id.eq(tenant_id))
         .filter(poll_state::source.eq(source.as_str()))
-        .select(poll_state::baseline_at)
+        .select((poll_state::baseline_at, poll_state::last_success_at))
         .first(conn)
         .optional()?;
+    let (baseline_at, last_success_at) = state.unwrap_or((None, None));
     let thresholds = settings::current(conn, tenant_id)?.drift_thresholds;
     Ok(PollRun {
         tenant_id,
         source,
-        baseline: baseline_at.flatten().is_none(),
+        baseline: baseline_at.is_none(),
         thresholds,
         seen: HashSet::new(),
+        last_success_at,
+        actors: HashMap::new(),
     })
 }
 
@@ -217,7 +234,7 @@ fn apply_page_in(
                         new_config: Some(Json(resource.config_data.clone())),
                         changed_at: now,
                         change_type: change.change_type,
-                        changed_by: UNKNOWN_ACTOR.to_owned(),
+                        changed_by: run.actor(&resource.resource_id),
                         changed_paths: change.changed_paths,
                         severity: Some(change.severity),
                     },
@@ -282,7 +299,7 @@ pub fn finish_listing(
                             new_config: None,
                             changed_at: now,
                             change_type: ChangeType::Deleted,
-                            changed_by: UNKNOWN_ACTOR.to_owned(),
+                            changed_by: run.actor(&resource_id),
                             changed_paths: change.changed_paths,
                             severity: Some(change.severity),
                         },
