@@ -18,7 +18,9 @@ fn tenant(db: &TestDb, azure: &str) -> i64 {
         name: format!("T {azure}"),
         azure_tenant_id: azure.into(),
     };
-    tenants::create(&mut db.conn(), &input, UtcTime::now()).unwrap().id
+    tenants::create(&mut db.conn(), &input, UtcTime::now())
+        .unwrap()
+        .id
 }
 
 fn policy(id: &str, state: &str, modified: &str) -> ObservedResource {
@@ -61,7 +63,10 @@ fn an_interrupted_poll_run_again_writes_exactly_the_history_of_a_clean_run() {
         full_poll(
             &db,
             t,
-            &[vec![policy("a", "enabled", "1"), policy("b", "enabled", "1")]],
+            &[vec![
+                policy("a", "enabled", "1"),
+                policy("b", "enabled", "1"),
+            ]],
         );
         assert!(history_rows(&db, t).is_empty());
 
@@ -75,7 +80,10 @@ fn an_interrupted_poll_run_again_writes_exactly_the_history_of_a_clean_run() {
         }
         assert_eq!(
             history_rows(&db, t),
-            vec![("created".into(), "c".into()), ("updated".into(), "a".into())]
+            vec![
+                ("created".into(), "c".into()),
+                ("updated".into(), "a".into())
+            ]
         );
         // The re-run applies the same page again (no duplicates) and completes.
         full_poll(&db, t, &[changed.clone(), vec![]]);
@@ -164,9 +172,14 @@ fn two_workers_on_postgres_never_claim_the_same_job() {
                     due_only: true,
                     ..ClaimFilter::default()
                 };
-                while let Some(claim) =
-                    polling::claim(&mut conn, owner, &filter, UtcTime::now(), Duration::minutes(5))
-                        .unwrap()
+                while let Some(claim) = polling::claim(
+                    &mut conn,
+                    owner,
+                    &filter,
+                    UtcTime::now(),
+                    Duration::minutes(5),
+                )
+                .unwrap()
                 {
                     claimed.push((claim.tenant_id, claim.source));
                 }

@@ -26,7 +26,7 @@ use drift_core::{tenants, UtcTime};
 
 use crate::azure::AzureClient;
 use crate::config::AzureConfig;
-use crate::poll::{run_job, Context, LEASE};
+use crate::poll::{run_job, Context};
 
 const DEFAULT_DATABASE_URL: &str = "data/drift.db";
 
@@ -49,6 +49,10 @@ struct Cli {
     /// Jobs polled at the same time.
     #[arg(long, env = "DRIFT_WORKER_CONCURRENCY", default_value_t = 4)]
     concurrency: usize,
+    /// Seconds a claimed job stays leased without renewal (each page renews it); a crashed
+    /// worker's jobs are taken over after this.
+    #[arg(long, env = "DRIFT_WORKER_LEASE_SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    lease_seconds: u32,
 }
 
 fn parse_source(text: &str) -> Result<PollSource, String> {
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
         client: AzureClient::new(azure, 16),
         owner: format!("{}-{}", std::process::id(), rand::random::<u32>()),
         stopping: Arc::new(AtomicBool::new(false)),
+        lease: chrono::Duration::seconds(i64::from(cli.lease_seconds)),
         serial: (matches!(url.backend(), Backend::Sqlite))
             .then(|| Arc::new(std::sync::Mutex::new(()))),
     };
@@ -223,9 +228,9 @@ async fn once(ctx: &Context, cli: &Cli) -> ExitCode {
                     due_only: false,
                     not_after: None,
                 };
-                let owner = ctx.owner.clone();
+                let (owner, lease) = (ctx.owner.clone(), ctx.lease);
                 let claimed = db(&ctx, move |conn| {
-                    polling::claim(conn, &owner, &filter, UtcTime::now(), LEASE)
+                    polling::claim(conn, &owner, &filter, UtcTime::now(), lease)
                         .map_err(|e| e.to_string())
                 })
                 .await;
@@ -283,13 +288,13 @@ async fn continuous(ctx: &Context, concurrency: usize) {
         }
         let mut claimed_any = false;
         while set.len() < concurrency {
-            let owner = ctx.owner.clone();
+            let (owner, lease) = (ctx.owner.clone(), ctx.lease);
             let claimed = db(ctx, move |conn| {
                 let filter = ClaimFilter {
                     due_only: true,
                     ..ClaimFilter::default()
                 };
-                polling::claim(conn, &owner, &filter, UtcTime::now(), LEASE)
+                polling::claim(conn, &owner, &filter, UtcTime::now(), lease)
                     .map_err(|e| e.to_string())
             })
             .await;

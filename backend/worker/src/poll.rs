@@ -17,8 +17,6 @@ use crate::attribution;
 use crate::azure::{AzureClient, AzureError, Resource};
 use crate::collectors::{self, Pager};
 
-/// How long a claim holds a job without being renewed (each page renews it).
-pub const LEASE: Duration = Duration::minutes(5);
 /// How far before the watermark each sign-in poll starts again: events arrive up to about
 /// 30 minutes late.
 const SIGNIN_OVERLAP: Duration = Duration::minutes(30);
@@ -67,6 +65,8 @@ pub struct Context {
     pub client: AzureClient,
     pub owner: String,
     pub stopping: Arc<AtomicBool>,
+    /// How long a claim holds a job without being renewed (each page renews it).
+    pub lease: Duration,
     /// SQLite has one writer: its database work is done one piece at a time (a deferred
     /// transaction that must upgrade to a write lock fails at once with "database is locked").
     pub serial: Option<Arc<std::sync::Mutex<()>>>,
@@ -173,7 +173,7 @@ pub async fn run_job(ctx: &Context, claim: &Claim) -> Result<JobReport, PollErro
 }
 
 async fn renew(ctx: &Context, claim: &Claim) -> Result<(), PollError> {
-    let (claim, owner) = (claim.clone(), ctx.owner.clone());
+    let (claim, owner, lease) = (claim.clone(), ctx.owner.clone(), ctx.lease);
     let held = ctx
         .db(move |conn| {
             Ok(polling::renew_lease(
@@ -181,7 +181,7 @@ async fn renew(ctx: &Context, claim: &Claim) -> Result<(), PollError> {
                 &claim,
                 &owner,
                 UtcTime::now(),
-                LEASE,
+                lease,
             )?)
         })
         .await?;

@@ -60,7 +60,12 @@ impl Sim {
                 .enable_all()
                 .build()
                 .unwrap(),
-            http: reqwest::Client::new(),
+            // No idle connections: the simulator closes them after its keep-alive, and a
+            // reused one would fail at random.
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
         }
     }
 
@@ -100,7 +105,12 @@ impl Sim {
     }
 
     fn worker(&self, db: &TestDb, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_drift-worker"))
+        self.command(db, args).output().unwrap()
+    }
+
+    fn command(&self, db: &TestDb, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_drift-worker"));
+        command
             .args(args)
             .env("DATABASE_URL", db.url_string())
             .env("AZURE_CLIENT_ID", CLIENT_ID)
@@ -108,9 +118,8 @@ impl Sim {
             .env("AZURE_AUTHORITY_HOST", &self.base)
             .env("DRIFT_GRAPH_URL", &self.base)
             .env("DRIFT_ARM_URL", &self.base)
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
+            .env("RUST_LOG", "warn");
+        command
     }
 }
 
@@ -433,5 +442,86 @@ fn signins_are_ingested_idempotently_with_the_issue_mapping() {
         );
         // At most the events of the seconds between the runs are new.
         assert!(second.len() <= first.len() + 2);
+    }
+}
+
+/// Every job due now, as if its interval had passed.
+fn make_due(db: &TestDb) {
+    diesel::update(poll_state::table)
+        .set(poll_state::next_run_at.eq(UtcTime::now()))
+        .execute(&mut db.conn())
+        .unwrap();
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let status = Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_worker_killed_mid_poll_converges_and_sigterm_stops_cleanly() {
+    let sim = Sim::start();
+    let azure = sim.tenants();
+    for make in TestDb::each() {
+        let db = make();
+        let tenant = add_tenant(&db, "Contoso", &azure[0]);
+        let tenant_arg = tenant.to_string();
+        let once = [
+            "--once",
+            "--tenant",
+            tenant_arg.as_str(),
+            "--lease-seconds",
+            "2",
+        ];
+        succeed(sim.worker(&db, &once));
+
+        // Three changes, then a continuous worker slowed down on every Graph page, killed
+        // with SIGKILL in the middle of its polls.
+        let created = sim.change(ca_policy("create", None, &azure[0]));
+        let updated = sim.change(ca_policy("update", None, &azure[0]));
+        let deleted = sim.change(ca_policy("delete", None, &azure[0]));
+        sim.fault(json!({"endpoint": "/v1.0/", "fault": {"type": "slow", "delay_ms": 300}, "probability": 1.0}));
+        make_due(&db);
+        let mut child = sim.command(&db, &["--lease-seconds", "2"]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        signal(&child, "-KILL");
+        child.wait().unwrap();
+        let held: i64 = poll_state::table
+            .filter(poll_state::lease_owner.is_not_null())
+            .count()
+            .get_result(&mut db.conn())
+            .unwrap();
+        assert!(held > 0, "the worker was killed while it held jobs");
+        sim.call(reqwest::Method::DELETE, "/_sim/faults", None);
+
+        // Once the dead worker's leases expire, a new run takes the jobs over and the history
+        // holds each change exactly once.
+        std::thread::sleep(std::time::Duration::from_millis(2500));
+        succeed(sim.worker(&db, &once));
+        let mut rows = history_rows(&db, tenant);
+        rows.sort();
+        let mut expected: Vec<(String, String, String)> = [&created, &updated, &deleted]
+            .iter()
+            .map(|record| {
+                let text = |field: &str| record[field].as_str().unwrap().to_owned();
+                (text("change_type"), text("resource_id"), text("changed_by"))
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(rows, expected);
+
+        // SIGTERM: the continuous worker finishes what it holds and exits 0.
+        make_due(&db);
+        let mut child = sim.command(&db, &[]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        signal(&child, "-TERM");
+        let started = std::time::Instant::now();
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert_eq!(history_rows(&db, tenant).len(), 3);
     }
 }
