@@ -255,22 +255,23 @@ pub fn finish_listing(
     now: UtcTime,
 ) -> CoreResult<PageOutcome> {
     let outcome = conn.transaction(|conn| {
-        let live: Vec<(i64, String, String, Json)> = configurations::table
+        // Ids first: only the documents of the missing resources are read.
+        let live: Vec<(i64, String)> = configurations::table
             .filter(configurations::tenant_id.eq(run.tenant_id))
             .filter(configurations::source.eq(run.source))
             .filter(configurations::deleted_at.is_null())
-            .select((
-                configurations::id,
-                configurations::resource_id,
-                configurations::resource_type,
-                configurations::config_data,
-            ))
+            .select((configurations::id, configurations::resource_id))
             .load(conn)?;
+        let missing: Vec<(i64, String)> = live
+            .into_iter()
+            .filter(|(_, resource_id)| !run.seen.contains(resource_id))
+            .collect();
         let mut outcome = PageOutcome::default();
-        for (id, resource_id, resource_type, data) in live {
-            if run.seen.contains(&resource_id) {
-                continue;
-            }
+        for (id, resource_id) in missing {
+            let (resource_type, data): (String, Json) = configurations::table
+                .find(id)
+                .select((configurations::resource_type, configurations::config_data))
+                .first(conn)?;
             let evaluation = evaluate(
                 &Observation {
                     source: run.source,
