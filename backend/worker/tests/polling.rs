@@ -525,3 +525,50 @@ fn a_worker_killed_mid_poll_converges_and_sigterm_stops_cleanly() {
         assert_eq!(history_rows(&db, tenant).len(), 3);
     }
 }
+
+#[test]
+fn a_listing_that_fails_part_way_deletes_nothing_until_a_complete_one() {
+    let sim = Sim::start();
+    let azure = sim.tenants();
+    for make in TestDb::each() {
+        let db = make();
+        let tenant = add_tenant(&db, "Contoso", &azure[0]);
+        let tenant_arg = tenant.to_string();
+        let once = [
+            "--once",
+            "--tenant",
+            tenant_arg.as_str(),
+            "--source",
+            "entra",
+        ];
+        succeed(sim.worker(&db, &once));
+        let deleted = sim.change(ca_policy("delete", None, &azure[0]));
+        // Conditional access policies list fine; named locations, the next listing, stay
+        // throttled past every retry.
+        sim.fault(json!({
+            "endpoint": "/v1.0/identity/conditionalAccess/namedLocations",
+            "fault": {"type": "throttle", "retry_after": 0.05},
+            "count": 6
+        }));
+        let output = sim.worker(&db, &once);
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("poll failed: tenant {tenant} ({}) entra: gave up after 6 attempts: TooManyRequests", azure[0])),
+            "{stderr}"
+        );
+        assert!(history_rows(&db, tenant).is_empty());
+        let last_error: Option<String> = poll_state::table
+            .find((tenant, "entra"))
+            .select(poll_state::last_error)
+            .first(&mut db.conn())
+            .unwrap();
+        assert!(last_error.unwrap().contains("TooManyRequests"));
+
+        succeed(sim.worker(&db, &once));
+        let rows = history_rows(&db, tenant);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].0, "deleted");
+        assert_eq!(rows[0].1, deleted["resource_id"].as_str().unwrap());
+    }
+}
