@@ -3,7 +3,7 @@
 //! poll and indexed by resource id.
 //!
 //! Records can trail a change by minutes; a change whose record has not arrived yet is
-//! recorded as made by `unknown` (re-trying it on later polls is not done yet).
+//! recorded as made by `unknown`, and later polls within [`LATE_RECORDS`] fill it in.
 
 use std::collections::HashMap;
 
@@ -11,16 +11,20 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
 use drift_core::types::Source;
+use drift_core::UtcTime;
 
 use crate::azure::{AzureClient, AzureError, Resource};
 
 /// How far before the last successful poll the window starts (audit records trail changes).
 const SLACK: Duration = Duration::minutes(30);
+/// How long a change stays `unknown`-but-pending: Entra audit data typically arrives within
+/// 5-15 minutes, Resource Graph changes within 5.
+pub const LATE_RECORDS: Duration = Duration::minutes(30);
 /// The window of a poll that never succeeded before.
 const FIRST_WINDOW: Duration = Duration::days(1);
 
 /// Resource id (lower case) → (when, who), keeping the newest record per resource.
-pub type Actors = HashMap<String, String>;
+pub type Actors = HashMap<String, (UtcTime, String)>;
 
 fn keep_newest(
     index: &mut HashMap<String, (DateTime<Utc>, String)>,
@@ -55,7 +59,10 @@ pub async fn actors(
             resource_changes(client, tenant, since, subscriptions.await?, &mut index).await?
         }
     }
-    Ok(index.into_iter().map(|(id, (_, who))| (id, who)).collect())
+    Ok(index
+        .into_iter()
+        .map(|(id, (at, who))| (id, (UtcTime::new(at), who)))
+        .collect())
 }
 
 async fn directory_audits(

@@ -249,7 +249,11 @@ async fn poll_configurations(ctx: &Context, claim: &Claim) -> Result<JobReport, 
     }
     let now = UtcTime::now();
     let outcome = ctx
-        .db(move |conn| Ok(polling::finish_listing(conn, &mut run, now)?))
+        .db(move |conn| {
+            let outcome = polling::finish_listing(conn, &mut run, now)?;
+            polling::settle_unknown_actors(conn, &run, attribution::LATE_RECORDS, now)?;
+            Ok(outcome)
+        })
         .await?;
     report.outcome.add(outcome);
     Ok(report)

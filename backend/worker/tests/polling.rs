@@ -26,7 +26,13 @@ struct Sim {
 
 impl Sim {
     fn start() -> Sim {
+        Sim::start_with(0)
+    }
+
+    /// With audit records that become visible `audit_delay_seconds` after their change.
+    fn start_with(audit_delay_seconds: u32) -> Sim {
         let config = WorldConfig {
+            audit_delay_seconds,
             seed: 7,
             tenants: 2,
             users_per_tenant: 5,
@@ -570,5 +576,39 @@ fn a_listing_that_fails_part_way_deletes_nothing_until_a_complete_one() {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].0, "deleted");
         assert_eq!(rows[0].1, deleted["resource_id"].as_str().unwrap());
+    }
+}
+
+#[test]
+fn a_change_whose_audit_record_arrives_late_is_attributed_on_a_later_poll() {
+    let sim = Sim::start_with(3);
+    let azure = sim.tenants();
+    for make in TestDb::each() {
+        let db = make();
+        let tenant = add_tenant(&db, "Contoso", &azure[0]);
+        let tenant_arg = tenant.to_string();
+        let once = [
+            "--once",
+            "--tenant",
+            tenant_arg.as_str(),
+            "--source",
+            "entra",
+        ];
+        succeed(sim.worker(&db, &once));
+        let mut create = ca_policy("create", None, &azure[0]);
+        create["actor"] = json!("late@contoso.test");
+        let created = sim.change(create);
+        let id = created["resource_id"].as_str().unwrap().to_owned();
+        succeed(sim.worker(&db, &once));
+        assert_eq!(
+            history_rows(&db, tenant),
+            vec![("created".to_owned(), id.clone(), "unknown".to_owned())]
+        );
+        std::thread::sleep(std::time::Duration::from_millis(3500));
+        succeed(sim.worker(&db, &once));
+        assert_eq!(
+            history_rows(&db, tenant),
+            vec![("created".to_owned(), id, "late@contoso.test".to_owned())]
+        );
     }
 }

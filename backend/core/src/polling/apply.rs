@@ -38,16 +38,17 @@ pub struct PollRun {
     pub seen: HashSet<String>,
     /// When this (tenant, source) last polled successfully: the audit window starts there.
     pub last_success_at: Option<UtcTime>,
-    /// Who changed what in the audit window: resource id in lower case → UPN or app name.
-    /// Changes of resources not in it are recorded as made by `unknown`.
-    pub actors: HashMap<String, String>,
+    /// Who changed what in the audit window: resource id in lower case → when the newest
+    /// audit record was written and its UPN or app name. Changes of resources not in it are
+    /// recorded as made by `unknown`.
+    pub actors: HashMap<String, (UtcTime, String)>,
 }
 
 impl PollRun {
     fn actor(&self, resource_id: &str) -> String {
         self.actors
             .get(&resource_id.to_lowercase())
-            .cloned()
+            .map(|(_, who)| who.clone())
             .unwrap_or_else(|| UNKNOWN_ACTOR.to_owned())
     }
 }
@@ -322,4 +323,47 @@ pub fn finish_listing(
     })?;
     run.baseline = false;
     Ok(outcome)
+}
+
+/// Fills `changed_by` of this poll's source's recent changes still recorded as `unknown` (their
+/// audit record had not arrived when they were recorded) from the poll's audit index: a record
+/// written no later than the change was observed, and no earlier than `window` before it.
+/// Returns how many were settled.
+pub fn settle_unknown_actors(
+    conn: &mut DbConnection,
+    run: &PollRun,
+    window: chrono::Duration,
+    now: UtcTime,
+) -> CoreResult<usize> {
+    use crate::db::schema::configuration_history as history_table;
+    if run.actors.is_empty() {
+        return Ok(0);
+    }
+    let since = UtcTime::new(now.get() - window);
+    let pending: Vec<(i64, String, UtcTime)> = history_table::table
+        .inner_join(configurations::table)
+        .filter(history_table::tenant_id.eq(run.tenant_id))
+        .filter(configurations::source.eq(run.source))
+        .filter(history_table::changed_by.eq(UNKNOWN_ACTOR))
+        .filter(history_table::changed_at.ge(since))
+        .select((
+            history_table::id,
+            configurations::resource_id,
+            history_table::changed_at,
+        ))
+        .load(conn)?;
+    let mut settled = 0;
+    for (id, resource_id, changed_at) in pending {
+        let Some((at, who)) = run.actors.get(&resource_id.to_lowercase()) else {
+            continue;
+        };
+        if *at > changed_at || at.get() < changed_at.get() - window {
+            continue;
+        }
+        settled += diesel::update(history_table::table.find(id))
+            .filter(history_table::changed_by.eq(UNKNOWN_ACTOR))
+            .set(history_table::changed_by.eq(who))
+            .execute(conn)?;
+    }
+    Ok(settled)
 }

@@ -14,7 +14,10 @@ mod apply;
 mod schedule;
 mod signin_state;
 
-pub use apply::{apply_page, begin, finish_listing, ObservedResource, PageOutcome, PollRun};
+pub use apply::{
+    apply_page, begin, finish_listing, settle_unknown_actors, ObservedResource, PageOutcome,
+    PollRun,
+};
 pub use schedule::{
     claim, ensure_poll_state, jobs, lease_expired_at, record_failure, record_success, renew_lease,
     reschedule, Claim, ClaimFilter, PollSource,
