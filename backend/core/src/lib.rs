@@ -16,6 +16,7 @@ pub mod input;
 pub mod notifications;
 pub mod permissions;
 pub mod poll_status;
+pub mod polling;
 pub mod roles;
 pub mod settings;
 pub mod signins;

@@ -1,0 +1,198 @@
+//! The worker's write path (`drift_core::polling`) on both databases: baseline, changes,
+//! interrupted polls, deletions only after complete listings, and leases.
+
+use chrono::Duration;
+use diesel::prelude::*;
+use drift_core::db::schema::{configuration_history as history, configurations};
+use drift_core::polling::{self, ClaimFilter, ObservedResource, PollSource};
+use drift_core::tenants::{self, TenantInput};
+use drift_core::types::Source;
+use drift_core::UtcTime;
+use drift_testing::TestDb;
+use serde_json::json;
+
+const CA: &str = "microsoft.graph.conditionalAccessPolicy";
+
+fn tenant(db: &TestDb, azure: &str) -> i64 {
+    let input = TenantInput {
+        name: format!("T {azure}"),
+        azure_tenant_id: azure.into(),
+    };
+    tenants::create(&mut db.conn(), &input, UtcTime::now())
+        .unwrap()
+        .id
+}
+
+fn policy(id: &str, state: &str, modified: &str) -> ObservedResource {
+    ObservedResource {
+        resource_id: id.into(),
+        resource_type: CA.into(),
+        resource_name: format!("Policy {id}"),
+        config_data: json!({"id": id, "displayName": format!("Policy {id}"), "state": state, "modifiedDateTime": modified}),
+    }
+}
+
+fn history_rows(db: &TestDb, tenant: i64) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = history::table
+        .inner_join(configurations::table)
+        .filter(history::tenant_id.eq(tenant))
+        .select((history::change_type, configurations::resource_id))
+        .load(&mut db.conn())
+        .unwrap();
+    rows.sort();
+    rows
+}
+
+/// A whole poll: every page applied, then the listing closed.
+fn full_poll(db: &TestDb, tenant: i64, pages: &[Vec<ObservedResource>]) {
+    let mut conn = db.conn();
+    let mut run = polling::begin(&mut conn, tenant, Source::Entra).unwrap();
+    for page in pages {
+        polling::apply_page(&mut conn, &mut run, page, UtcTime::now()).unwrap();
+    }
+    polling::finish_listing(&mut conn, &mut run, UtcTime::now()).unwrap();
+}
+
+#[test]
+fn an_interrupted_poll_run_again_writes_exactly_the_history_of_a_clean_run() {
+    for make in TestDb::each() {
+        let db = make();
+        let t = tenant(&db, "11111111-1111-4111-8111-111111111111");
+        polling::ensure_poll_state(&mut db.conn(), UtcTime::now()).unwrap();
+        // The baseline: stored, no history.
+        full_poll(
+            &db,
+            t,
+            &[vec![
+                policy("a", "enabled", "1"),
+                policy("b", "enabled", "1"),
+            ]],
+        );
+        assert!(history_rows(&db, t).is_empty());
+
+        // `a` changes, `b` is gone, `c` is new. A first attempt stops after one page: the
+        // partial listing deletes nothing.
+        let changed = vec![policy("a", "disabled", "2"), policy("c", "enabled", "2")];
+        {
+            let mut conn = db.conn();
+            let mut run = polling::begin(&mut conn, t, Source::Entra).unwrap();
+            polling::apply_page(&mut conn, &mut run, &changed, UtcTime::now()).unwrap();
+        }
+        assert_eq!(
+            history_rows(&db, t),
+            vec![
+                ("created".into(), "c".into()),
+                ("updated".into(), "a".into())
+            ]
+        );
+        // The re-run applies the same page again (no duplicates) and completes.
+        full_poll(&db, t, &[changed.clone(), vec![]]);
+        assert_eq!(
+            history_rows(&db, t),
+            vec![
+                ("created".into(), "c".into()),
+                ("deleted".into(), "b".into()),
+                ("updated".into(), "a".into()),
+            ]
+        );
+        // A volatile-only change and an unchanged poll write no history; `b` coming back is
+        // a creation.
+        full_poll(
+            &db,
+            t,
+            &[vec![
+                policy("a", "disabled", "3"),
+                policy("c", "enabled", "2"),
+                policy("b", "enabled", "1"),
+            ]],
+        );
+        let rows = history_rows(&db, t);
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[0], ("created".into(), "b".into()));
+    }
+}
+
+#[test]
+fn leases_are_exclusive_until_they_expire() {
+    for make in TestDb::each() {
+        let db = make();
+        let t = tenant(&db, "22222222-2222-4222-8222-222222222222");
+        let mut conn = db.conn();
+        let now = UtcTime::now();
+        assert_eq!(polling::ensure_poll_state(&mut conn, now).unwrap(), 4);
+        assert_eq!(polling::ensure_poll_state(&mut conn, now).unwrap(), 0);
+        let only_entra = ClaimFilter {
+            tenant_id: Some(t),
+            source: Some(PollSource::Entra),
+            due_only: true,
+            not_after: None,
+        };
+        let lease = Duration::minutes(5);
+        let a = polling::claim(&mut conn, "a", &only_entra, now, lease)
+            .unwrap()
+            .expect("a due job");
+        assert_eq!(a.source, PollSource::Entra);
+        assert!(polling::claim(&mut conn, "b", &only_entra, now, lease)
+            .unwrap()
+            .is_none());
+        // After the lease expires another worker takes the job over; the first one's
+        // outcome is then ignored.
+        let later = UtcTime::new(now.get() + Duration::minutes(6));
+        let b = polling::claim(&mut conn, "b", &only_entra, later, lease)
+            .unwrap()
+            .expect("an expired lease is taken over");
+        let next = UtcTime::new(later.get() + Duration::minutes(15));
+        polling::record_failure(&mut conn, &a, "a", "late", later, later).unwrap();
+        polling::record_success(&mut conn, &b, "b", later, next).unwrap();
+        // Rescheduled: not due now, free again.
+        assert!(polling::claim(&mut conn, "c", &only_entra, later, lease)
+            .unwrap()
+            .is_none());
+        let jobs = polling::jobs(&mut conn, &ClaimFilter::default(), later).unwrap();
+        assert_eq!(jobs.len(), 4);
+    }
+}
+
+#[test]
+fn two_workers_on_postgres_never_claim_the_same_job() {
+    let db = TestDb::postgres();
+    for i in 0..5 {
+        tenant(&db, &format!("3333333{i}-3333-4333-8333-333333333333"));
+    }
+    polling::ensure_poll_state(&mut db.conn(), UtcTime::now()).unwrap();
+    let pool = db.pool();
+    let workers: Vec<_> = ["w1", "w2"]
+        .into_iter()
+        .map(|owner| {
+            let pool = pool.clone();
+            std::thread::spawn(move || {
+                let mut conn = pool.get().unwrap();
+                let mut claimed = Vec::new();
+                let filter = ClaimFilter {
+                    due_only: true,
+                    ..ClaimFilter::default()
+                };
+                while let Some(claim) = polling::claim(
+                    &mut conn,
+                    owner,
+                    &filter,
+                    UtcTime::now(),
+                    Duration::minutes(5),
+                )
+                .unwrap()
+                {
+                    claimed.push((claim.tenant_id, claim.source));
+                }
+                claimed
+            })
+        })
+        .collect();
+    let mut all: Vec<_> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert_eq!(all.len(), 20);
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 20, "no job was claimed twice");
+}
