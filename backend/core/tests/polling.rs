@@ -154,6 +154,65 @@ fn leases_are_exclusive_until_they_expire() {
 }
 
 #[test]
+fn a_poll_requested_while_one_runs_is_not_lost() {
+    for make in TestDb::each() {
+        let db = make();
+        let t = tenant(&db, "33333333-3333-4333-8333-333333333333");
+        let mut conn = db.conn();
+        let now = UtcTime::now();
+        polling::ensure_poll_state(&mut conn, now).unwrap();
+        let only_arm = ClaimFilter {
+            tenant_id: Some(t),
+            source: Some(PollSource::Arm),
+            due_only: true,
+            not_after: None,
+        };
+        let claim = polling::claim(&mut conn, "w", &only_arm, now, Duration::minutes(5))
+            .unwrap()
+            .expect("a due job");
+        // Someone presses "poll now" while the poll runs.
+        let asked = UtcTime::new(now.get() + Duration::seconds(30));
+        drift_core::poll_status::request_poll(&mut conn, t, Some(PollSource::Arm), asked).unwrap();
+        let scheduled = UtcTime::new(now.get() + Duration::hours(1));
+        polling::record_success(&mut conn, &claim, "w", asked, scheduled).unwrap();
+        let status = drift_core::poll_status::status(&mut conn, t, asked).unwrap();
+        let arm = serde_json::to_value(&status).unwrap()["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["source"] == "arm")
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            arm["next_run_at"],
+            serde_json::to_value(asked).unwrap(),
+            "{arm}"
+        );
+
+        // Without a request the finished poll schedules the next run as planned.
+        let later = UtcTime::new(scheduled.get() + Duration::seconds(1));
+        let claim = polling::claim(&mut conn, "w", &only_arm, later, Duration::minutes(5))
+            .unwrap()
+            .expect("due again");
+        let next = UtcTime::new(later.get() + Duration::hours(1));
+        polling::record_success(&mut conn, &claim, "w", later, next).unwrap();
+        let status = drift_core::poll_status::status(&mut conn, t, later).unwrap();
+        let arm = serde_json::to_value(&status).unwrap()["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["source"] == "arm")
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            arm["next_run_at"],
+            serde_json::to_value(next).unwrap(),
+            "{arm}"
+        );
+    }
+}
+
+#[test]
 fn two_workers_on_postgres_never_claim_the_same_job() {
     let db = TestDb::postgres();
     for i in 0..5 {

@@ -110,6 +110,10 @@ pub struct Claim {
     pub tenant_id: i64,
     pub azure_tenant_id: String,
     pub source: PollSource,
+    /// The `next_run_at` the claim set (the lease's end, so that a dead worker's job comes due
+    /// when its lease does). A `next_run_at` found earlier than this when the poll ends was
+    /// moved by "poll now" meanwhile, and is kept.
+    pub reserved_until: UtcTime,
 }
 
 /// When a lease taken now ends.
@@ -172,6 +176,7 @@ pub fn claim(
                     .set((
                         poll_state::lease_owner.eq(owner),
                         poll_state::lease_expires_at.eq(expires),
+                        poll_state::next_run_at.eq(expires),
                     ))
                     .execute(pg)?;
             }
@@ -192,6 +197,7 @@ pub fn claim(
                 .set((
                     poll_state::lease_owner.eq(owner),
                     poll_state::lease_expires_at.eq(expires),
+                    poll_state::next_run_at.eq(expires),
                 ))
                 .execute(sqlite)?;
                 if taken == 1 {
@@ -216,6 +222,7 @@ pub fn claim(
         tenant_id,
         azure_tenant_id,
         source,
+        reserved_until: expires,
     }))
 }
 
@@ -229,6 +236,25 @@ fn owned<'a>(claim: &'a Claim, owner: &'a str) -> OwnedRow<'a> {
     poll_state::table
         .find((claim.tenant_id, claim.source.as_str()))
         .filter(poll_state::lease_owner.eq(owner))
+}
+
+/// The next run to store when a poll ends: `proposed`, unless someone asked for a poll while
+/// this one ran (the row's `next_run_at` moved below what the claim reserved), whose earlier
+/// time wins.
+fn next_run(
+    conn: &mut DbConnection,
+    claim: &Claim,
+    owner: &str,
+    proposed: UtcTime,
+) -> CoreResult<UtcTime> {
+    let current: Option<UtcTime> = owned(claim, owner)
+        .select(poll_state::next_run_at)
+        .first(conn)
+        .optional()?;
+    Ok(match current {
+        Some(asked) if asked < claim.reserved_until && asked < proposed => asked,
+        _ => proposed,
+    })
 }
 
 /// Extends a held lease (long polls call it between pages). False when the lease was lost.
@@ -253,6 +279,7 @@ pub fn record_success(
     now: UtcTime,
     next_run_at: UtcTime,
 ) -> CoreResult<()> {
+    let next_run_at = next_run(conn, claim, owner, next_run_at)?;
     diesel::update(owned(claim, owner))
         .set((
             poll_state::last_success_at.eq(Some(now)),
@@ -276,6 +303,7 @@ pub fn record_failure(
     now: UtcTime,
     next_run_at: UtcTime,
 ) -> CoreResult<()> {
+    let next_run_at = next_run(conn, claim, owner, next_run_at)?;
     diesel::update(owned(claim, owner))
         .set((
             poll_state::last_error.eq(Some(error)),
@@ -296,6 +324,7 @@ pub fn reschedule(
     owner: &str,
     next_run_at: UtcTime,
 ) -> CoreResult<()> {
+    let next_run_at = next_run(conn, claim, owner, next_run_at)?;
     diesel::update(owned(claim, owner))
         .set((
             poll_state::next_run_at.eq(next_run_at),
