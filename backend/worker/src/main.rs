@@ -81,6 +81,22 @@ fn main() -> ExitCode {
         }
     };
     log::debug!("configuration: {azure:?}");
+    let notifier = match (
+        drift_notify::http_client(),
+        drift_notify::SmtpSettings::from_env(),
+    ) {
+        (Ok(http), Ok(smtp)) => {
+            drift_notify::Notifier::new(http, smtp, Arc::new(drift_core::UtcTime::now))
+        }
+        (Err(e), _) => {
+            eprintln!("drift-worker: cannot build the notification client: {e}");
+            return ExitCode::from(2);
+        }
+        (_, Err(e)) => {
+            eprintln!("drift-worker: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let options = PoolOptions {
         max_size: (cli.concurrency as u32).clamp(2, 16),
         ..PoolOptions::default()
@@ -100,6 +116,7 @@ fn main() -> ExitCode {
         lease: chrono::Duration::seconds(i64::from(cli.lease_seconds)),
         serial: (matches!(url.backend(), Backend::Sqlite))
             .then(|| Arc::new(std::sync::Mutex::new(()))),
+        notifier: Arc::new(notifier),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -70,6 +70,8 @@ pub struct Context {
     /// SQLite has one writer: its database work is done one piece at a time (a deferred
     /// transaction that must upgrade to a write lock fails at once with "database is locked").
     pub serial: Option<Arc<std::sync::Mutex<()>>>,
+    /// Sends the changes a poll recorded to the tenant's notification channels.
+    pub notifier: Arc<drift_notify::Notifier>,
 }
 
 impl Context {
@@ -228,6 +230,7 @@ async fn poll_configurations(ctx: &Context, claim: &Claim) -> Result<JobReport, 
         }
     }
     let mut report = JobReport::default();
+    let started = UtcTime::now();
     for listing in listings {
         let mut pager = Pager::new(&ctx.client, &claim.azure_tenant_id, *listing);
         while let Some(page) = pager.next_page().await? {
@@ -256,7 +259,97 @@ async fn poll_configurations(ctx: &Context, claim: &Claim) -> Result<JobReport, 
         })
         .await?;
     report.outcome.add(outcome);
+    if report.outcome.created + report.outcome.updated + report.outcome.deleted > 0 {
+        notify_changes(ctx, claim.tenant_id, source, started).await;
+    }
     Ok(report)
+}
+
+/// Sends the changes this poll recorded (history of the source since the poll began) to the
+/// tenant's channels. Best effort: a channel that fails is in the delivery log and the worker's
+/// log, and never fails the poll, whose changes are already stored.
+async fn notify_changes(
+    ctx: &Context,
+    tenant_id: i64,
+    source: drift_core::types::Source,
+    started: UtcTime,
+) {
+    let loaded = ctx
+        .db(move |conn| {
+            let tenant = drift_core::tenants::get(conn, tenant_id)?;
+            let settings = drift_core::settings::current(conn, tenant_id)?;
+            let filter = drift_core::history::HistoryFilter {
+                source: Some(source),
+                since: Some(started),
+                ..Default::default()
+            };
+            let mut changes = Vec::new();
+            let mut page = drift_core::pagination::PageRequest {
+                limit: Some(500),
+                cursor: None,
+            };
+            loop {
+                let found = drift_core::history::list(
+                    conn,
+                    tenant_id,
+                    None,
+                    &filter,
+                    Default::default(),
+                    &page,
+                )?;
+                changes.extend(found.items);
+                match found.next_cursor {
+                    Some(cursor) => page.cursor = Some(cursor),
+                    None => break,
+                }
+            }
+            Ok((tenant, settings.notification_settings, changes))
+        })
+        .await;
+    let (tenant, settings, changes) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            log::warn!("tenant {tenant_id}: changes not notified: {e}");
+            return;
+        }
+    };
+    let notices: Vec<drift_notify::ChangeNotice> = changes
+        .into_iter()
+        .map(|c| drift_notify::ChangeNotice {
+            history_id: c.id,
+            configuration_id: c.configuration_id,
+            source: c.source,
+            resource_type: c.resource_type,
+            resource_name: c.resource_name,
+            resource_id: c.resource_id,
+            change_type: c.change_type,
+            severity: c.severity.unwrap_or(drift_core::types::Severity::Info),
+            changed_by: c.changed_by,
+            changed_at: c.changed_at,
+            changed_paths: serde_json::from_value(c.changed_paths.0).unwrap_or_default(),
+        })
+        .collect();
+    let tenant = drift_notify::TenantRef {
+        id: tenant.id,
+        name: tenant.name,
+    };
+    let report = ctx
+        .notifier
+        .notify(&ctx.pool, &tenant, &settings, &notices)
+        .await;
+    for outcome in &report.outcomes {
+        log::info!(
+            "tenant {tenant_id}: notified channel {:?}: {:?} after {} attempt(s){}",
+            outcome.channel,
+            outcome.status,
+            outcome.attempts,
+            outcome
+                .error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        );
+    }
 }
 
 /// Maps a Graph sign-in event to a stored row (field mapping from issue 5).

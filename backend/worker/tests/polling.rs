@@ -612,3 +612,97 @@ fn a_change_whose_audit_record_arrives_late_is_attributed_on_a_later_poll() {
         );
     }
 }
+
+/// A webhook receiver on loopback: answers 200 and keeps each request's body.
+fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+            }
+            let mut body = vec![0u8; length];
+            if reader.read_exact(&mut body).is_ok() {
+                if let Ok(value) = serde_json::from_slice(&body) {
+                    kept.lock().unwrap().push(value);
+                }
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, bodies)
+}
+
+#[test]
+fn recorded_changes_are_sent_to_the_tenants_channels() {
+    let sim = Sim::start();
+    let azure = sim.tenants();
+    let (url, received) = webhook_receiver();
+    for make in TestDb::each() {
+        received.lock().unwrap().clear();
+        let db = make();
+        let tenant = add_tenant(&db, "Contoso", &azure[1]);
+        let input: drift_core::settings::SettingsInput = serde_json::from_value(json!({
+            "notification_settings": {
+                "min_severity": "info",
+                "channels": [{"name": "ops", "kind": "webhook", "url": url}]
+            }
+        }))
+        .unwrap();
+        drift_core::settings::save(&mut db.conn(), tenant, &input, UtcTime::now()).unwrap();
+        let tenant_arg = tenant.to_string();
+        let once = [
+            "--once",
+            "--tenant",
+            tenant_arg.as_str(),
+            "--source",
+            "entra",
+        ];
+        succeed(sim.worker(&db, &once));
+        assert!(
+            received.lock().unwrap().is_empty(),
+            "the baseline notifies nothing"
+        );
+
+        let mut create = ca_policy("create", None, &azure[1]);
+        create["actor"] = json!("alice@contoso.test");
+        let created = sim.change(create);
+        succeed(sim.worker(&db, &once));
+        let bodies = received.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 1, "{bodies:?}");
+        let change = &bodies[0]["changes"][0];
+        assert_eq!(change["resource_id"], created["resource_id"]);
+        assert_eq!(change["change_type"], "created");
+        assert_eq!(change["changed_by"], "alice@contoso.test");
+        assert_eq!(bodies[0]["tenant"]["id"], tenant);
+        let delivered: i64 = diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM notification_deliveries WHERE tenant_id = {tenant} AND status = 'delivered'"
+        ))
+        .get_result::<Count>(&mut db.conn())
+        .unwrap()
+        .n;
+        assert_eq!(delivered, 1);
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
