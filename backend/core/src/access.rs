@@ -129,8 +129,18 @@ pub fn user_principal(
     tenant_id: i64,
     user_id: i64,
 ) -> CoreResult<Principal> {
-    let user = crate::auth::sessions::current_user(conn, tenant_id, user_id)?;
-    principal_of(conn, &user)
+    match roles::of_user(conn, tenant_id, user_id)? {
+        None => Err(CoreError::Auth(crate::auth::AuthError::InvalidAccessToken)),
+        Some((_, false, _)) => Err(CoreError::Auth(crate::auth::AuthError::Inactive)),
+        Some((username, true, role)) => Ok(Principal::from_role(
+            Subject::User {
+                id: user_id,
+                username,
+            },
+            tenant_id,
+            &role,
+        )),
+    }
 }
 
 /// The principal a user acts as.

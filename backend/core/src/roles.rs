@@ -161,6 +161,24 @@ pub fn get(conn: &mut DbConnection, id: i64) -> CoreResult<Role> {
     row.try_into()
 }
 
+/// A user's username, whether they are active, and their role, in one query (every
+/// authenticated request needs them).
+pub fn of_user(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    user_id: i64,
+) -> CoreResult<Option<(String, bool, Role)>> {
+    let row: Option<(String, bool, RoleRow)> = users::table
+        .inner_join(roles::table)
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::id.eq(user_id))
+        .select((users::username, users::active, roles::all_columns))
+        .first(conn)
+        .optional()?;
+    row.map(|(username, active, role)| Ok((username, active, role.try_into()?)))
+        .transpose()
+}
+
 pub fn find_by_name(conn: &mut DbConnection, name: &str) -> CoreResult<Option<Role>> {
     let row: Option<RoleRow> = roles::table
         .filter(roles::name.eq(name))
