@@ -143,19 +143,6 @@ pub fn user_principal(
     }
 }
 
-/// The principal a user acts as.
-pub fn principal_of(conn: &mut DbConnection, user: &User) -> CoreResult<Principal> {
-    let role = roles::get(conn, user.role_id)?;
-    Ok(Principal::from_role(
-        Subject::User {
-            id: user.id,
-            username: user.username.clone(),
-        },
-        user.tenant_id,
-        &role,
-    ))
-}
-
 /// Refuses to hand out a role with more permissions than the caller's own. An unknown role is
 /// left to the write's own validation, which names the field.
 pub fn ensure_may_grant(
