@@ -14,7 +14,8 @@ Lists use cursor pagination: pass a page's `next_cursor` as `cursor` to get the 
 Every error is an RFC 7807 `application/problem+json` document.",
         license(name = "MIT")
     ),
-    components(schemas(Problem, drift_core::FieldError)),
+    // Schemas only referenced from query parameters are not collected by utoipa on its own.
+    components(schemas(Problem, drift_core::FieldError, drift_core::configurations::ConfigurationState)),
     modifiers(&BearerScheme),
     tags(
         (name = "auth", description = "Sign-in (local password or Microsoft) and sessions"),

@@ -174,7 +174,8 @@ macro_rules! sort_orders {
             }
         }
 
-        /// Documents the `sort` query parameter with every accepted value.
+        /// Documents the `sort` query parameter with every accepted value. `sort` is always in
+        /// the query; utoipa's default location (path) would put it where no client looks.
         impl utoipa::IntoParams for $name {
             fn into_params(
                 parameter_in_provider: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
@@ -188,7 +189,7 @@ macro_rules! sort_orders {
                 let default = $crate::pagination::sort_key_text($name::$default.field(), $descending);
                 vec![utoipa::openapi::path::ParameterBuilder::new()
                     .name("sort")
-                    .parameter_in(parameter_in_provider().unwrap_or_default())
+                    .parameter_in(parameter_in_provider().unwrap_or(utoipa::openapi::path::ParameterIn::Query))
                     .required(utoipa::openapi::Required::False)
                     .description(Some("The field to sort by; a leading `-` sorts in descending order. Ties are broken by id."))
                     .schema(Some(
