@@ -17,7 +17,6 @@ use crate::permissions::Permission;
 use crate::roles::{self, Role};
 use crate::users::{self, User, UserInput};
 use crate::UtcTime;
-use diesel::Connection;
 
 /// What kind of credential a request carried.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -181,7 +180,7 @@ pub fn create_user(
     input: &UserInput,
     now: UtcTime,
 ) -> CoreResult<User> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         ensure_may_grant(conn, caller, input.role_id)?;
         users::create(conn, tenant_id, input, now)
     })
@@ -197,7 +196,7 @@ pub fn change_user(
     id: i64,
     input_of: impl FnOnce(&User) -> CoreResult<UserInput>,
 ) -> CoreResult<User> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let current = managed_user(conn, caller, tenant_id, id)?;
         let input = input_of(&current)?;
         ensure_may_grant(conn, caller, input.role_id)?;
@@ -217,7 +216,7 @@ pub fn delete_user(
             "you cannot delete your own account; ask another administrator".into(),
         ));
     }
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         managed_user(conn, caller, tenant_id, id)?;
         users::delete(conn, tenant_id, id)
     })

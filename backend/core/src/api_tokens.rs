@@ -146,7 +146,7 @@ pub fn create(
     now: UtcTime,
 ) -> CoreResult<CreatedApiToken> {
     input.validate()?;
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         if !crate::roles::exists(conn, input.role_id)? {
             return Err(CoreError::invalid(
                 "role_id",

@@ -172,7 +172,7 @@ pub fn request_poll(
     source: Option<PolledSource>,
     now: UtcTime,
 ) -> CoreResult<PollStatus> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let polling = settings::current(conn, tenant_id)?.polling_settings;
         if !polling.enabled {
             return Err(CoreError::Conflict(

@@ -202,7 +202,7 @@ fn refuse_built_in(conn: &mut DbConnection, id: i64, action: &str) -> CoreResult
 
 pub fn update(conn: &mut DbConnection, id: i64, input: &RoleInput) -> CoreResult<Role> {
     input.validate()?;
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         refuse_built_in(conn, id, "changed")?;
         let row: RoleRow = diesel::update(roles::table.find(id))
             .set((
@@ -219,7 +219,7 @@ pub fn update(conn: &mut DbConnection, id: i64, input: &RoleInput) -> CoreResult
 
 /// Deletes a role that no user holds.
 pub fn delete(conn: &mut DbConnection, id: i64) -> CoreResult<()> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         refuse_built_in(conn, id, "deleted")?;
         let holders: i64 = users::table
             .filter(users::role_id.eq(id))

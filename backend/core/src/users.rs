@@ -329,7 +329,7 @@ pub fn create(
     now: UtcTime,
 ) -> CoreResult<User> {
     let password_hash = input.password.as_deref().map(hash_password).transpose()?;
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         input.check(conn, None)?;
         let id: i64 = diesel::insert_into(users::table)
             .values((
@@ -381,7 +381,7 @@ pub fn update(
     input: &UserInput,
 ) -> CoreResult<User> {
     let password_hash = input.password.as_deref().map(hash_password).transpose()?;
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         get(conn, tenant_id, id)?;
         input.check(conn, Some(id))?;
         let target = users::table

@@ -236,7 +236,7 @@ pub fn complete_sign_in(
     let object_id = AzureTenantId::parse(&identity.object_id)
         .map_err(|_| AuthError::Microsoft("the ID token has no valid oid claim".into()))?
         .into_string();
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let (user_id, linked) = link_or_provision(conn, tenant_id, &object_id, identity, now)?;
         let user = user_repo::get(conn, tenant_id, user_id)?;
         if !user.active {
@@ -414,7 +414,7 @@ pub fn redeem_handoff(
     code: &str,
     now: UtcTime,
 ) -> CoreResult<(User, Session)> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let taken: Option<(i64, UtcTime)> = diesel::delete(
             microsoft_handoffs::table
                 .filter(microsoft_handoffs::code_hash.eq(secret_hash(code.trim()))),

@@ -134,7 +134,7 @@ pub fn login(
     if !active {
         return Err(CoreError::Auth(AuthError::Inactive));
     }
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         diesel::update(users::table.find(user_id))
             .set(users::last_login.eq(Some(now)))
             .execute(conn)?;
@@ -158,7 +158,7 @@ pub fn refresh(
     now: UtcTime,
 ) -> CoreResult<(User, Session)> {
     let hash = secret_hash(token);
-    let outcome = conn.transaction(|conn| -> CoreResult<RefreshOutcome> {
+    let outcome = conn.write_transaction(|conn| -> CoreResult<RefreshOutcome> {
         type Row = (i64, i64, String, UtcTime, Option<UtcTime>, Option<UtcTime>);
         let row: Option<Row> = refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(&hash))

@@ -86,6 +86,46 @@ impl DbConnection {
             DbConnection::Sqlite(_) => Backend::Sqlite,
         }
     }
+
+    /// A transaction that writes. On SQLite it begins with `BEGIN IMMEDIATE`, taking the write
+    /// lock first (waiting up to the busy timeout for another writer). A plain (deferred)
+    /// transaction that reads and then writes fails at once with "database is locked" when
+    /// another connection committed in between, because its snapshot is stale and SQLite does
+    /// not wait in that case (https://sqlite.org/lang_transaction.html, "BEGIN IMMEDIATE"). The
+    /// worker writes continuously, so without this the API's writes failed during polls.
+    /// Inside a transaction already, this is a nested one (a savepoint).
+    pub fn write_transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        let DbConnection::Sqlite(sqlite) = self else {
+            return self.transaction(work);
+        };
+        let depth =
+            AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth()?;
+        if depth.is_some() {
+            return self.transaction(work);
+        }
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+        let outcome = work(self);
+        let DbConnection::Sqlite(sqlite) = self else {
+            unreachable!("the connection's backend does not change")
+        };
+        match outcome {
+            Ok(value) => {
+                AnsiTransactionManager::commit_transaction(sqlite)?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The work's error is the one worth reporting; a failed rollback leaves the
+                // connection broken, and r2d2 discards broken connections.
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                Err(error)
+            }
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -138,7 +138,7 @@ pub fn apply_page(
     page: &[ObservedResource],
     now: UtcTime,
 ) -> CoreResult<PageOutcome> {
-    let outcome = conn.transaction(|conn| apply_page_in(conn, run, page, now))?;
+    let outcome = conn.write_transaction(|conn| apply_page_in(conn, run, page, now))?;
     for resource in page {
         run.seen.insert(resource.resource_id.clone());
     }
@@ -255,7 +255,7 @@ pub fn finish_listing(
     run: &mut PollRun,
     now: UtcTime,
 ) -> CoreResult<PageOutcome> {
-    let outcome = conn.transaction(|conn| {
+    let outcome = conn.write_transaction(|conn| {
         // Ids first: only the documents of the missing resources are read.
         let live: Vec<(i64, String)> = configurations::table
             .filter(configurations::tenant_id.eq(run.tenant_id))
