@@ -15,13 +15,18 @@ function isContainer(value: unknown): value is Json[] | Record<string, Json> {
   return value !== null && typeof value === "object";
 }
 
+/** A container with something to open (an empty one is shown like a scalar: `[]`, `{}`). */
+function isOpenable(value: unknown): value is Json[] | Record<string, Json> {
+  return isContainer(value) && Object.keys(value).length > 0;
+}
+
 function entriesOf(value: Json[] | Record<string, Json>): [string, Json][] {
   return Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
 }
 
 /** Every container path down to `depth` levels (all when depth is Infinity). */
 export function containerPaths(value: unknown, depth: number, pointer = "", out = new Set<string>()): Set<string> {
-  if (!isContainer(value) || depth <= 0) return out;
+  if (!isOpenable(value) || depth <= 0) return out;
   out.add(pointer);
   for (const [key, item] of entriesOf(value)) containerPaths(item, depth - 1, child(pointer, key), out);
   return out;
@@ -34,6 +39,8 @@ function summary(value: Json[] | Record<string, Json>): string {
 }
 
 function Scalar({ value }: { value: Json }) {
+  if (Array.isArray(value)) return <span className="json-null">[]</span>;
+  if (value !== null && typeof value === "object") return <span className="json-null">{"{}"}</span>;
   if (value === null) return <span className="json-null">null</span>;
   if (typeof value === "string") return <span className="json-string">{JSON.stringify(value)}</span>;
   if (typeof value === "number") return <span className="json-number">{value}</span>;
@@ -141,7 +148,7 @@ export function JsonView({ value, label = "JSON document", initialDepth = 2 }: J
         <button type="button" onClick={() => setExpanded(containerPaths(value, Infinity))}>Expand all</button>
         <button type="button" onClick={() => setExpanded(new Set([""]))}>Collapse all</button>
         <span className="json-focused mono" title="The JSON Pointer of the selected node">
-          {focused || "/"}
+          {focused || "(root)"}
         </span>
         <span className="json-status" role="status">{status}</span>
       </div>
@@ -163,7 +170,7 @@ interface NodeProps {
 
 const Node = memo(function Node({ name, value, pointer, expanded, onToggle, level }: NodeProps) {
   const [shown, setShown] = useState(SLICE);
-  const container = isContainer(value);
+  const container = isOpenable(value);
   const open = container && expanded.has(pointer);
   const entries = open ? entriesOf(value) : [];
   return (
