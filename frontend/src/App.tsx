@@ -1,26 +1,36 @@
 // Routes: every screen has a URL that can be bookmarked and shared (filters live in the query).
-import type { ReactNode } from "react";
+import { lazy, Suspense, type ReactNode } from "react";
 import { Navigate, Route, Routes, useLocation } from "react-router-dom";
 import { useSession, type Permission } from "./auth/SessionProvider";
 import { Shell } from "./layout/Shell";
 import { homeScreen } from "./layout/navigation";
 import { LoginPage } from "./login/LoginPage";
 import { MicrosoftDone } from "./login/MicrosoftDone";
-import { OverviewPage } from "./overview/OverviewPage";
-import { ConfigurationsPage } from "./configurations/ConfigurationsPage";
-import { ConfigurationPage } from "./configurations/ConfigurationPage";
-import { DiffPage } from "./configurations/DiffPage";
-import { DriftFeedPage } from "./drift/DriftFeedPage";
-import { SignInsPage } from "./signins/SignInsPage";
-import { SettingsPage } from "./settings/SettingsPage";
-import { UsersPage } from "./admin/UsersPage";
-import { RolesPage } from "./admin/RolesPage";
-import { ApiTokensPage } from "./admin/ApiTokensPage";
-import { TenantsPage } from "./admin/TenantsPage";
 import { Empty, ErrorPanel, Loading } from "./ui/states";
 import { tenantPath } from "./tenant/useTenantId";
 
+// Each screen is its own chunk: the sign-in page does not wait for the charts and diff code.
+const OverviewPage = lazy(() => import("./overview/OverviewPage").then((m) => ({ default: m.OverviewPage })));
+const ConfigurationsPage = lazy(() => import("./configurations/ConfigurationsPage").then((m) => ({ default: m.ConfigurationsPage })));
+const ConfigurationPage = lazy(() => import("./configurations/ConfigurationPage").then((m) => ({ default: m.ConfigurationPage })));
+const DiffPage = lazy(() => import("./configurations/DiffPage").then((m) => ({ default: m.DiffPage })));
+const DriftFeedPage = lazy(() => import("./drift/DriftFeedPage").then((m) => ({ default: m.DriftFeedPage })));
+const SignInsPage = lazy(() => import("./signins/SignInsPage").then((m) => ({ default: m.SignInsPage })));
+const SettingsPage = lazy(() => import("./settings/SettingsPage").then((m) => ({ default: m.SettingsPage })));
+const UsersPage = lazy(() => import("./admin/UsersPage").then((m) => ({ default: m.UsersPage })));
+const RolesPage = lazy(() => import("./admin/RolesPage").then((m) => ({ default: m.RolesPage })));
+const ApiTokensPage = lazy(() => import("./admin/ApiTokensPage").then((m) => ({ default: m.ApiTokensPage })));
+const TenantsPage = lazy(() => import("./admin/TenantsPage").then((m) => ({ default: m.TenantsPage })));
+
 export function App() {
+  return (
+    <Suspense fallback={<Loading what="Loading the screen" />}>
+      <AppRoutes />
+    </Suspense>
+  );
+}
+
+function AppRoutes() {
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />

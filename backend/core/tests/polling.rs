@@ -253,3 +253,45 @@ fn two_workers_on_postgres_never_claim_the_same_job() {
     all.dedup();
     assert_eq!(all.len(), 20, "no job was claimed twice");
 }
+
+#[test]
+fn shortening_an_interval_brings_the_next_run_forward() {
+    use drift_core::settings::{self, SettingsInput};
+    for make in TestDb::each() {
+        let db = make();
+        let mut conn = db.conn();
+        let t = tenant(&db, "55555555-5555-4555-8555-555555555555");
+        let now = UtcTime::now();
+        polling::ensure_poll_state(&mut conn, now).unwrap();
+        // Every job ran and waits a day (the old interval).
+        let in_a_day = UtcTime::new(now.get() + Duration::hours(24));
+        diesel::update(drift_core::db::schema::poll_state::table)
+            .set(drift_core::db::schema::poll_state::next_run_at.eq(in_a_day))
+            .execute(&mut conn)
+            .unwrap();
+
+        let mut input = SettingsInput::from(&settings::current(&mut conn, t).unwrap());
+        input.polling_settings.intervals.arm = 5;
+        input.polling_settings.intervals.entra = 1440;
+        settings::save(&mut conn, t, &input, now).unwrap();
+
+        let arm = arm_next_run(&mut conn, t, now);
+        let arm: UtcTime = serde_json::from_value(arm).unwrap();
+        assert!(
+            arm.get() <= now.get() + Duration::minutes(5),
+            "ARM should run within its new 5-minute interval, runs at {arm:?}"
+        );
+        // A source whose interval did not shrink below the wait keeps its schedule.
+        let status =
+            serde_json::to_value(drift_core::poll_status::status(&mut conn, t, now).unwrap())
+                .unwrap();
+        let entra = status["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["source"] == "entra")
+            .unwrap();
+        let entra: UtcTime = serde_json::from_value(entra["next_run_at"].clone()).unwrap();
+        assert_eq!(entra, in_a_day);
+    }
+}

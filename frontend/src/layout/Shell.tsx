@@ -1,5 +1,5 @@
 // The frame around every signed-in screen: tenant, navigation by permission, theme, sign-out.
-import { useState } from "react";
+import { Suspense, useState } from "react";
 import { NavLink, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
@@ -7,6 +7,7 @@ import { useSession } from "../auth/SessionProvider";
 import { tenantPath, useTenantId } from "../tenant/useTenantId";
 import { applyTheme, loadTheme, type ThemeChoice } from "../ui/theme";
 import { NAV_ITEMS } from "./navigation";
+import { Loading } from "../ui/states";
 
 export function Shell() {
   const tenantId = useTenantId();
@@ -67,7 +68,10 @@ export function Shell() {
         })}
       </nav>
       <main id="main" tabIndex={-1}>
-        <Outlet />
+        {/* Inside the frame, so that navigation keeps the shell while a screen's code loads. */}
+        <Suspense fallback={<Loading what="Loading the screen" />}>
+          <Outlet />
+        </Suspense>
       </main>
     </div>
   );

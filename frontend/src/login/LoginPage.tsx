@@ -69,7 +69,7 @@ export function LoginPage() {
             {error}
           </p>
         )}
-        <form onSubmit={submit} aria-label="Sign in with a password">
+        <form onSubmit={submit} aria-label="Sign in with a local account">
           <label>
             Username or e-mail
             <input

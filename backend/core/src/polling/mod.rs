@@ -19,7 +19,7 @@ pub use apply::{
     PollRun,
 };
 pub use schedule::{
-    claim, ensure_poll_state, jobs, lease_expired_at, record_failure, record_success, renew_lease,
-    reschedule, Claim, ClaimFilter, PollSource,
+    apply_new_intervals, claim, ensure_poll_state, jobs, lease_expired_at, record_failure,
+    record_success, renew_lease, reschedule, Claim, ClaimFilter, PollSource,
 };
 pub use signin_state::{advance_signin_watermark, purge_signins, signin_watermark};

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use crate::db::schema::{poll_state, tenants};
 use crate::db::DbConnection;
 use crate::error::CoreResult;
-use crate::settings::schema::PolledSource;
+use crate::settings::schema::{PolledSource, PollingIntervals};
 use crate::types::Source;
 use crate::UtcTime;
 
@@ -90,6 +90,32 @@ pub fn ensure_poll_state(conn: &mut DbConnection, now: UtcTime) -> CoreResult<us
         }
     }
     Ok(created)
+}
+
+/// After a tenant's polling intervals change, brings forward every job of the tenant whose
+/// next run is further away than its new interval: shortening an interval from a day to five
+/// minutes takes effect within five minutes, not after the day the old schedule waited for.
+/// A job a worker holds is moved too; the worker keeps a next run that moved during its poll.
+/// Returns how many jobs moved.
+pub fn apply_new_intervals(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    intervals: &PollingIntervals,
+    now: UtcTime,
+) -> CoreResult<usize> {
+    let mut moved = 0;
+    for source in PolledSource::ALL {
+        let latest = UtcTime::new(now.get() + intervals.every(source));
+        moved += diesel::update(
+            poll_state::table
+                .filter(poll_state::tenant_id.eq(tenant_id))
+                .filter(poll_state::source.eq(source.as_str()))
+                .filter(poll_state::next_run_at.gt(latest)),
+        )
+        .set(poll_state::next_run_at.eq(latest))
+        .execute(conn)?;
+    }
+    Ok(moved)
 }
 
 /// Which jobs a claim may take.

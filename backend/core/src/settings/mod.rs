@@ -152,6 +152,7 @@ pub fn save(
         ))
         .returning(settings::all_columns)
         .get_result(conn)?;
+    crate::polling::apply_new_intervals(conn, tenant_id, &input.polling_settings.intervals, now)?;
     from_row(row)
 }
 

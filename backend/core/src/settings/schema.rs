@@ -283,6 +283,19 @@ pub struct PollingIntervals {
     pub signins: u32,
 }
 
+impl PollingIntervals {
+    /// How often the source is polled.
+    pub fn every(&self, source: PolledSource) -> chrono::Duration {
+        let minutes = match source {
+            PolledSource::Entra => self.entra,
+            PolledSource::Intune => self.intune,
+            PolledSource::Arm => self.arm,
+            PolledSource::Signins => self.signins,
+        };
+        chrono::Duration::minutes(i64::from(minutes))
+    }
+}
+
 impl Default for PollingIntervals {
     fn default() -> Self {
         Self {
