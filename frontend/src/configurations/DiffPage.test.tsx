@@ -96,3 +96,12 @@ describe("diff page", () => {
     expect(await screen.findByRole("alert")).toHaveTextContent("from and to name the same version");
   });
 });
+
+describe("changeStarts", () => {
+  it("finds where each run of differing rows begins", async () => {
+    const { changeStarts } = await import("./DiffPage");
+    const row = (kind: "same" | "changed" | "added") => ({ path: "", kind, left: null, right: null, volatile: false });
+    expect(changeStarts([row("same"), row("changed"), row("added"), row("same"), row("added")])).toEqual([1, 4]);
+    expect(changeStarts([row("changed")])).toEqual([0]);
+  });
+});
