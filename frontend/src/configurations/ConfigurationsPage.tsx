@@ -112,7 +112,7 @@ export function ConfigurationsPage() {
           </select>
         </label>
         <label>
-          Resource type
+          Resource type (exact)
           <input
             value={type}
             list="resource-types"

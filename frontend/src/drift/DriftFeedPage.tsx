@@ -122,8 +122,8 @@ export function DriftFeedPage() {
           </select>
         </label>
         <label>
-          Resource type
-          <input value={type} placeholder="exact type" onChange={(e) => setType(e.target.value)} list="drift-types" />
+          Resource type (exact)
+          <input value={type} placeholder="e.g. microsoft.graph.conditionalAccessPolicy" onChange={(e) => setType(e.target.value)} list="drift-types" />
           <datalist id="drift-types">
             {[...new Set(items.map((i) => i.resource_type))].map((t) => (
               <option key={t} value={t} />
