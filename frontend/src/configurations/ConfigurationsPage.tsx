@@ -93,7 +93,7 @@ export function ConfigurationsPage() {
       <form className="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>
         <label>
           Search
-          <input
+          <input aria-label="Search"
             type="search"
             value={search}
             placeholder="Name or resource id"
@@ -102,7 +102,7 @@ export function ConfigurationsPage() {
         </label>
         <label>
           Source
-          <select value={filters.source} onChange={(e) => update({ source: e.target.value as typeof filters.source })}>
+          <select aria-label="Source" value={filters.source} onChange={(e) => update({ source: e.target.value as typeof filters.source })}>
             <option value="">All sources</option>
             {SOURCES.map((s) => (
               <option key={s} value={s}>
@@ -113,7 +113,7 @@ export function ConfigurationsPage() {
         </label>
         <label>
           Resource type (exact)
-          <input
+          <input aria-label="Resource type (exact)"
             value={type}
             list="resource-types"
             placeholder="e.g. microsoft.graph.conditionalAccessPolicy"
@@ -127,7 +127,7 @@ export function ConfigurationsPage() {
         </label>
         <label>
           State
-          <select value={filters.state} onChange={(e) => update({ state: e.target.value as typeof filters.state })}>
+          <select aria-label="State" value={filters.state} onChange={(e) => update({ state: e.target.value as typeof filters.state })}>
             <option value="present">Present</option>
             <option value="deleted">Deleted</option>
             <option value="all">All</option>
@@ -135,7 +135,7 @@ export function ConfigurationsPage() {
         </label>
         <label>
           Updated since
-          <input type="date" value={filters.since} onChange={(e) => update({ since: e.target.value })} />
+          <input aria-label="Updated since" type="date" value={filters.since} onChange={(e) => update({ since: e.target.value })} />
         </label>
         {filtered && (
           <button
