@@ -1,7 +1,7 @@
 // Side-by-side diff of two versions of a configuration: `?from=<history id>&to=<history id>`
 // (either may be `current`; without `from`, the API compares `to` with the version before it).
 // The alignment and highlighting are computed in `diffModel.ts`; this file only draws them.
-import { useEffect, useMemo, useRef } from "react";
+import { useCallback, useEffect, useMemo, useRef } from "react";
 import { Link, useParams } from "react-router-dom";
 import { tenantPath, useTenantId } from "../tenant/useTenantId";
 import { formatDateTime } from "../ui/format";
@@ -167,20 +167,22 @@ function DiffTable({ rows, from, to, withPaths }: { rows: DiffRow[]; from: strin
   const starts = useMemo(() => changeStarts(rows), [rows]);
 
   /** Scrolls the view (not the page) so that the `n`th change is near its top. */
-  const show = (n: number) => {
-    const container = view.current;
-    const index = starts[n];
-    if (!container || index === undefined) return;
-    current.current = n;
-    const row = container.querySelector<HTMLElement>(`[data-row="${index}"]`);
-    const head = container.querySelector<HTMLElement>(".diff-head");
-    if (row) container.scrollTop = Math.max(0, row.offsetTop - (head?.offsetHeight ?? 0) - 48);
-  };
+  const show = useCallback(
+    (n: number) => {
+      const container = view.current;
+      const index = starts[n];
+      if (!container || index === undefined) return;
+      current.current = n;
+      const row = container.querySelector<HTMLElement>(`[data-row="${index}"]`);
+      const head = container.querySelector<HTMLElement>(".diff-head");
+      if (row) container.scrollTop = Math.max(0, row.offsetTop - (head?.offsetHeight ?? 0) - 48);
+    },
+    [starts],
+  );
   // Open at the first change: in a long document it may be far below the fold.
   useEffect(() => {
     if (!withPaths) show(0);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [starts, withPaths]);
+  }, [show, withPaths]);
 
   let lastPath: string | null = null;
   return (
