@@ -55,6 +55,9 @@ export default async function drift({ page, baseUrl, tenantId, azureTenantId, ad
   expect.ok((await highlighted.count()) > 0, `a line under /${property} is highlighted`);
   const unchanged = page.locator('.diff-right[data-path="/displayName"]');
   expect.ok(!(await unchanged.getAttribute("class")).includes("changed"), "the unchanged name is not highlighted");
+  // The simulator moves `modifiedDateTime` with every save, as Graph does: shown, but dimmed.
+  const volatile = page.locator('.diff-right.volatile[data-path="/modifiedDateTime"]');
+  expect.equal(await volatile.count(), 1, "the volatile modifiedDateTime line is dimmed");
   await screenshot("diff");
 
   // Configurations: the search finds the policy; its row leads to the resource page.

@@ -9,7 +9,7 @@ import { Empty, ErrorPanel, Loading } from "../ui/states";
 import { stringParam, useQueryState } from "../ui/useQueryState";
 import { ChangeTypeBadge } from "../ui/ChangeTypeBadge";
 import { SeverityBadge } from "../ui/SeverityBadge";
-import { alignDocuments, changedRows, describeOperation, diffStats, type DiffRow } from "./diffModel";
+import { alignDocuments, changedRows, describeOperation, diffStats, volatileRule, type DiffRow } from "./diffModel";
 import {
   parseId,
   pathLabel,
@@ -86,7 +86,7 @@ export function DiffBody({
 }) {
   // A missing document (before `created`, after `deleted`) is shown as an empty side.
   const rows = useMemo(
-    () => alignDocuments(diff.from.document ?? undefined, diff.to.document ?? undefined),
+    () => alignDocuments(diff.from.document ?? undefined, diff.to.document ?? undefined, volatileRule(diff)),
     [diff],
   );
   const stats = useMemo(() => diffStats(rows), [rows]);
