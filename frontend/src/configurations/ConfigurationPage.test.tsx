@@ -75,3 +75,16 @@ describe("resource page", () => {
     expect(await screen.findByRole("alert")).toHaveTextContent("This item does not exist, or it was deleted.");
   });
 });
+
+describe("resource page without history:read", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("shows the document and says why there is no timeline", async () => {
+    const mock = stubApi(identity(["configurations:read"], "reader"), (_r, url) =>
+      url.pathname === CONFIG ? Response.json({ ...summary(7), config_data: { a: 1 } }) : undefined,
+    );
+    show();
+    expect(await screen.findByText(/needs the/)).toHaveTextContent("history:read");
+    expect(mock.mock.calls.some(([i]) => new URL((i as Request).url).pathname.endsWith("/history"))).toBe(false);
+  });
+});

@@ -2,6 +2,7 @@
 // any two versions can be compared.
 import { useState } from "react";
 import { Link, useParams } from "react-router-dom";
+import { useSession } from "../auth/SessionProvider";
 import { tenantPath, useTenantId } from "../tenant/useTenantId";
 import { formatDateTime, formatRelative } from "../ui/format";
 import { JsonView } from "../ui/JsonView";
@@ -29,6 +30,7 @@ export function ConfigurationPage() {
 }
 
 function Resource({ tenantId, id }: { tenantId: number; id: number }) {
+  const { can } = useSession();
   const configuration = useConfiguration(tenantId, id);
   if (configuration.isPending) return <Loading what="Loading the resource" />;
   if (configuration.isError) return <ErrorPanel error={configuration.error} retry={() => void configuration.refetch()} />;
@@ -48,7 +50,11 @@ function Resource({ tenantId, id }: { tenantId: number; id: number }) {
       <h2>Current state</h2>
       <JsonView key={c.content_hash} value={c.config_data} label={`Current document of ${c.resource_name}`} />
       <h2 id="history-title">History</h2>
-      <Timeline tenantId={tenantId} id={id} />
+      {can("history:read") ? (
+        <Timeline tenantId={tenantId} id={id} />
+      ) : (
+        <p className="muted">Seeing the history needs the <code>history:read</code> permission.</p>
+      )}
     </article>
   );
 }
