@@ -19,11 +19,6 @@ export function tokens(pointer: string): string[] {
   return pointer === "" ? [] : pointer.slice(1).split("/").map(unescapeToken);
 }
 
-/** True when `pointer` is `ancestor` or lies under it. */
-export function isWithin(pointer: string, ancestor: string): boolean {
-  return ancestor === "" || pointer === ancestor || pointer.startsWith(`${ancestor}/`);
-}
-
 /** The value at a pointer, or undefined. */
 export function valueAt(document: unknown, pointer: string): unknown {
   let value: unknown = document;
