@@ -45,6 +45,15 @@ describe("drift feed", () => {
     expect(screen.getByRole("button", { name: "Next →" })).toBeDisabled();
   });
 
+  it("narrows the feed to one author from an entry", async () => {
+    const mock = stubApi(identity(ADMIN_PERMISSIONS), (_r, url) => (url.pathname === FEED ? Response.json({ items: ENTRIES }) : undefined));
+    show();
+    const list = await screen.findByRole("list", { name: "Changes, newest first" });
+    await userEvent.click(within(list).getAllByRole("button", { name: "alice@contoso.com" })[0]!);
+    await waitFor(() => expect(feedQueries(mock).at(-1)).toEqual({ changed_by: "alice@contoso.com" }));
+    expect(screen.getByLabelText("Changed by")).toHaveValue("alice@contoso.com");
+  });
+
   it("sends the URL's filters to the API and changes them from the form", async () => {
     const mock = stubApi(identity(ADMIN_PERMISSIONS), (_r, url) => (url.pathname === FEED ? Response.json({ items: ENTRIES }) : undefined));
     show("/t/1/drift?severity=high&source=entra&change=updated&by=alice%40contoso.com&type=microsoft.graph.conditionalAccessPolicy");

@@ -196,7 +196,7 @@ export function DriftFeedPage() {
           {feed.isError && <ErrorPanel error={feed.error} retry={() => void feed.refetch()} />}
           <ol className={`feed${feed.isPlaceholderData ? " busy" : ""}`} aria-label="Changes, newest first">
             {items.map((entry) => (
-              <FeedEntry key={entry.id} entry={entry} tenantId={tenantId} />
+              <FeedEntry key={entry.id} entry={entry} tenantId={tenantId} onFilterBy={(by) => update({ by })} />
             ))}
           </ol>
         </>
@@ -216,7 +216,16 @@ export function DriftFeedPage() {
   );
 }
 
-function FeedEntry({ entry, tenantId }: { entry: HistorySummary; tenantId: number }) {
+function FeedEntry({
+  entry,
+  tenantId,
+  onFilterBy,
+}: {
+  entry: HistorySummary;
+  tenantId: number;
+  /** Narrows the feed to one author's changes. */
+  onFilterBy(by: string): void;
+}) {
   const diffLabel =
     entry.change_type === "created" ? "Show the new state" : entry.change_type === "deleted" ? "Show the last state" : "View diff";
   return (
@@ -233,7 +242,17 @@ function FeedEntry({ entry, tenantId }: { entry: HistorySummary; tenantId: numbe
           <ChangeTypeBadge type={entry.change_type} />
           <SeverityBadge severity={entry.severity} />
           <span>{SOURCE_LABELS[entry.source]}</span>
-          <span>by {entry.changed_by === "unknown" ? <em>unknown</em> : entry.changed_by}</span>
+          <span>
+            by{" "}
+            <button
+              type="button"
+              className="link-button"
+              title={`Only changes by ${entry.changed_by}`}
+              onClick={() => onFilterBy(entry.changed_by)}
+            >
+              {entry.changed_by === "unknown" ? <em>unknown</em> : entry.changed_by}
+            </button>
+          </span>
           <span>{pathsSummary(entry)}</span>
         </div>
       </div>
