@@ -66,7 +66,10 @@ fn every_schema_reference_resolves() {
     collect_dangling(&document, schemas, &mut dangling);
     dangling.sort();
     dangling.dedup();
-    assert!(dangling.is_empty(), "references to undeclared schemas: {dangling:?}");
+    assert!(
+        dangling.is_empty(),
+        "references to undeclared schemas: {dangling:?}"
+    );
 }
 
 fn collect_dangling(
@@ -82,9 +85,12 @@ fn collect_dangling(
                     dangling.push(target.to_owned());
                 }
             }
-            map.values().for_each(|v| collect_dangling(v, schemas, dangling));
+            map.values()
+                .for_each(|v| collect_dangling(v, schemas, dangling));
         }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_dangling(v, schemas, dangling)),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_dangling(v, schemas, dangling)),
         _ => {}
     }
 }
