@@ -1,8 +1,8 @@
 // Where drift is announced: the tenant's threshold, the digest, and each channel.
 import { useState } from "react";
 import { messageOf } from "../api/problem";
-import { CheckField, NumberField, SelectField, TextField } from "./fields";
-import { FieldErrors, fieldId, useFieldProps } from "./fieldErrors";
+import { CheckField, NumberField, SelectField, TextField } from "../ui/fields";
+import { FieldErrors, fieldId, useFieldProps } from "../ui/fieldErrors";
 import { CHANNEL_KINDS, channelInput, newKey, SEVERITIES, type ChannelDraft, type Draft, type Severity } from "./model";
 import { describeOutcome, sendTestNotification, type TestOutcome } from "./testNotification";
 

@@ -1,5 +1,5 @@
 // How often each source is polled, whether at all, and how long collected data is kept.
-import { CheckField, NumberField } from "./fields";
+import { CheckField, NumberField } from "../ui/fields";
 import { POLLED_SOURCES, SOURCE_LABELS, type Draft } from "./model";
 
 type Polling = Draft["polling_settings"];

@@ -9,7 +9,8 @@ import { useSession } from "../auth/SessionProvider";
 import { useTenantId } from "../tenant/useTenantId";
 import { ErrorPanel, Loading } from "../ui/states";
 import { formatDateTime } from "../ui/format";
-import { ErrorSummary, FieldErrorsProvider } from "./fieldErrors";
+import { FieldErrorsProvider } from "../ui/fieldErrors";
+import { ErrorSummary, targetOf } from "./fieldErrors";
 import { sameDocument, toDraft, toInput, type Draft, type Settings } from "./model";
 import { NotificationsSection } from "./NotificationsSection";
 import { PollingSection } from "./PollingSection";
@@ -93,7 +94,7 @@ function SettingsForm({ tenantId, saved }: { tenantId: number; saved: Settings }
   }
 
   return (
-    <FieldErrorsProvider errors={save.isError ? fieldErrors : []}>
+    <FieldErrorsProvider errors={save.isError ? fieldErrors : []} targetOf={targetOf}>
       <form noValidate onSubmit={submit} aria-label="Settings">
         <p className="muted">
           {saved.id == null ? "The defaults are in force: nothing was saved yet." : `Version #${saved.id}, saved ${formatDateTime(saved.last_updated)}.`}

@@ -1,6 +1,6 @@
 // What counts as drift (ignored paths) and how much it matters (severity rules, in order).
-import { FieldErrors } from "./fieldErrors";
-import { SelectField, TextField } from "./fields";
+import { FieldErrors } from "../ui/fieldErrors";
+import { SelectField, TextField } from "../ui/fields";
 import { CHANGE_TYPES, newKey, SEVERITIES, SOURCES, type ChangeType, type Draft, type Severity, type Source } from "./model";
 
 type Thresholds = Draft["drift_thresholds"];

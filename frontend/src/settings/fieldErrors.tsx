@@ -1,11 +1,11 @@
-// The API's validation errors put beside the field they belong to, and listed at the top.
+// Where the settings API's validation errors belong, and the list of them at the top.
 //
 // The API names most fields exactly (`polling_settings.intervals.entra`), but it reports some
 // checks of a whole channel on the channel (`notification_settings.channels[0]` with code
 // `url_scheme`), a bad address on the channel too (code `email`), and duplicate channel names
 // on `notification_settings` (code `unique`). `targetOf` sends each to the field a person fixes.
-import { createContext, useContext, type ReactNode } from "react";
 import type { FieldError } from "../api/problem";
+import { fieldId } from "../ui/fieldErrors";
 
 const CHANNEL_CODE_FIELD: Record<string, string> = {
   url_scheme: "url",
@@ -27,11 +27,6 @@ export function targetOf(error: FieldError): string {
   if (recipient) return recipient[1]!;
   if (error.field === "notification_settings" && error.code === "unique") return "notification_settings.channels";
   return error.field;
-}
-
-/** The id of the input for a field path (for labels, links and focus). */
-export function fieldId(path: string): string {
-  return `f-${path.replace(/[^A-Za-z0-9]+/g, "-")}`;
 }
 
 const LEAF_LABELS: Record<string, string> = {
@@ -78,37 +73,6 @@ export function labelOf(path: string, channelNames: string[] = []): string {
     else parts.push(LEAF_LABELS[segment] ?? segment);
   }
   return parts.join(" › ");
-}
-
-const ErrorsContext = createContext<FieldError[]>([]);
-
-export function FieldErrorsProvider({ errors, children }: { errors: FieldError[]; children: ReactNode }) {
-  return <ErrorsContext.Provider value={errors}>{children}</ErrorsContext.Provider>;
-}
-
-export function useFieldErrors(path: string): FieldError[] {
-  return useContext(ErrorsContext).filter((e) => targetOf(e) === path);
-}
-
-/** The messages for one field, announced to screen readers with it (`aria-describedby`). */
-export function FieldErrors({ path }: { path: string }) {
-  const errors = useFieldErrors(path);
-  if (errors.length === 0) return null;
-  return (
-    <span className="field-error" id={`${fieldId(path)}-error`}>
-      {errors.map((e) => e.message).join("; ")}
-    </span>
-  );
-}
-
-/** Props that tie an input to its path: id, invalid state and its error text. */
-export function useFieldProps(path: string) {
-  const invalid = useFieldErrors(path).length > 0;
-  return {
-    id: fieldId(path),
-    "aria-invalid": invalid || undefined,
-    "aria-describedby": invalid ? `${fieldId(path)}-error` : undefined,
-  } as const;
 }
 
 /** Every error at the top, each a link to its field. */
