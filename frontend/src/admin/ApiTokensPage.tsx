@@ -115,7 +115,9 @@ export function ApiTokensPage() {
               </tbody>
             </table>
           </div>
-          <Pager paging={paging} count={tokens.data.items.length} nextCursor={tokens.data.next_cursor} limit={100} busy={tokens.isFetching} noun="tokens" />
+          {(paging.hasPrevious || tokens.data.next_cursor) && (
+            <Pager paging={paging} count={tokens.data.items.length} nextCursor={tokens.data.next_cursor} limit={100} busy={tokens.isFetching} noun="tokens" />
+          )}
         </>
       )}
       {creating && (
@@ -229,7 +231,7 @@ export function SecretDialog({ token, onClose }: { token: CreatedToken; onClose(
     <Dialog
       title={`API token “${token.name}” created`}
       onClose={onClose}
-      closeLabel="Close"
+      closeOnBackdrop={false}
       footer={
         <button type="button" className="primary" onClick={onClose}>
           I have stored the secret

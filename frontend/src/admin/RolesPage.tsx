@@ -69,7 +69,7 @@ export function RolesPage() {
                   {canManage && (
                     <td>
                       {role.built_in ? (
-                        <span className="muted">Read-only</span>
+                        <span className="muted nowrap">Read-only</span>
                       ) : (
                         <div className="row-actions">
                           <button type="button" onClick={() => setEditing(role)} aria-label={`Edit ${role.name}`}>

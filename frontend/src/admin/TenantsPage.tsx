@@ -112,7 +112,9 @@ export function TenantsPage() {
               </tbody>
             </table>
           </div>
-          <Pager paging={paging} count={tenants.data.items.length} nextCursor={tenants.data.next_cursor} limit={100} busy={tenants.isFetching} noun="tenants" />
+          {(paging.hasPrevious || tenants.data.next_cursor) && (
+            <Pager paging={paging} count={tenants.data.items.length} nextCursor={tenants.data.next_cursor} limit={100} busy={tenants.isFetching} noun="tenants" />
+          )}
         </>
       )}
       {editing && <TenantDialog tenant={editing === "new" ? null : editing} onClose={() => setEditing(null)} />}

@@ -143,7 +143,9 @@ export function UsersPage() {
               </tbody>
             </table>
           </div>
-          <Pager paging={paging} count={users.data.items.length} nextCursor={users.data.next_cursor} limit={100} busy={users.isFetching} noun="users" />
+          {(paging.hasPrevious || users.data.next_cursor) && (
+            <Pager paging={paging} count={users.data.items.length} nextCursor={users.data.next_cursor} limit={100} busy={users.isFetching} noun="users" />
+          )}
         </>
       )}
       {editing && <UserDialog tenantId={tenantId} user={editing === "new" ? null : editing} onClose={() => setEditing(null)} />}

@@ -204,9 +204,9 @@ function SecretField({ path, channel, onChange }: { path: string; channel: Chann
     <TextField
       path={path}
       label={
-        <>
+        <span>
           Signing secret <span className="badge">{status}</span>
-        </>
+        </span>
       }
       type="password"
       autoComplete="new-password"

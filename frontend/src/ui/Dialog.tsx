@@ -16,9 +16,11 @@ export interface DialogProps {
   variant?: "dialog" | "panel";
   /** Text for the close button; the dialog has none when false. */
   closeLabel?: string | false;
+  /** Whether a click outside closes it (not for what cannot be shown again). */
+  closeOnBackdrop?: boolean;
 }
 
-export function Dialog({ title, onClose, children, footer, variant = "dialog", closeLabel = "Close" }: DialogProps) {
+export function Dialog({ title, onClose, children, footer, variant = "dialog", closeLabel = "Close", closeOnBackdrop = true }: DialogProps) {
   const titleId = useId();
   const box = useRef<HTMLDivElement>(null);
   const close = useRef(onClose);
@@ -54,7 +56,7 @@ export function Dialog({ title, onClose, children, footer, variant = "dialog", c
   }
 
   return createPortal(
-    <div className={`dialog-backdrop dialog-backdrop-${variant}`} onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
+    <div className={`dialog-backdrop dialog-backdrop-${variant}`} onMouseDown={(e) => closeOnBackdrop && e.target === e.currentTarget && onClose()}>
       <div
         ref={box}
         className={`dialog dialog-${variant}`}
