@@ -147,4 +147,20 @@ describe("settings", () => {
     expect(within(dialog).getByText("/polling_settings/jitter_percent")).toBeInTheDocument();
     expect(within(dialog).getByText("20")).toBeInTheDocument();
   });
+
+  it("asks before leaving unsaved changes", async () => {
+    serve(writer);
+    renderSettings();
+    const jitter = await screen.findByLabelText(/^Random spread/);
+    await userEvent.clear(jitter);
+    await userEvent.type(jitter, "30");
+    const confirm = vi.fn(() => false);
+    vi.stubGlobal("confirm", confirm);
+    await userEvent.click(screen.getByRole("link", { name: "History" }));
+    expect(confirm).toHaveBeenCalledOnce();
+    expect(screen.getByLabelText(/^Random spread/)).toHaveValue(30);
+    confirm.mockReturnValue(true);
+    await userEvent.click(screen.getByRole("link", { name: "History" }));
+    expect(await screen.findByRole("heading", { name: "History of changes" })).toBeInTheDocument();
+  });
 });
