@@ -172,7 +172,11 @@ function ChannelEditor({
           label={channel.kind === "webhook" ? "Webhook URL" : channel.kind === "teams" ? "Teams webhook URL" : "Slack webhook URL"}
           type="url"
           placeholder="https://"
-          hint="https (http only to this machine)"
+          hint={
+            channel.url?.includes("…")
+              ? "Shown masked, as the server keeps it secret: it stays as saved unless you replace it whole."
+              : "https (http only to this machine)"
+          }
           value={channel.url ?? ""}
           onChange={(url) => set({ url })}
         />

@@ -163,4 +163,26 @@ describe("settings", () => {
     await userEvent.click(screen.getByRole("link", { name: "History" }));
     expect(await screen.findByRole("heading", { name: "History of changes" })).toBeInTheDocument();
   });
+
+  it("reports a test notification's outcome", async () => {
+    const sent: any[] = [];
+    const handler = async (request: Request, url: URL) => {
+      if (url.pathname.endsWith("/settings") && request.method === "GET") return Response.json(settings);
+      if (url.pathname.endsWith("/notifications/test")) {
+        sent.push(await request.json());
+        return Response.json({ channel: "SecOps hook", kind: "webhook", delivered: false, response_status: 500, duration_ms: 42, error: "the receiver answered 500" });
+      }
+      return undefined;
+    };
+    stubApi(identity(writer), handler as Handler);
+    renderSettings();
+    const hook = await screen.findByRole("group", { name: "Channel SecOps hook" });
+    await userEvent.click(within(hook).getByRole("button", { name: "Send test notification" }));
+    expect(await within(hook).findByText(/was not delivered: the receiver answered 500/)).toBeInTheDocument();
+    expect(sent[0]).toEqual({ channel: "SecOps hook" });
+    await userEvent.type(within(hook).getByLabelText(/^Webhook URL/), "/v2");
+    await userEvent.click(within(hook).getByRole("button", { name: "Send test notification" }));
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    expect(sent[1].definition).toMatchObject({ name: "SecOps hook", kind: "webhook", url: "https://hooks.contoso.com/drift/v2" });
+  });
 });

@@ -1,9 +1,11 @@
 // "Send test notification" for one channel.
 //
-// STAND-IN: POST /api/v1/tenants/{tenant_id}/notifications/test is not in openapi.json yet. It
-// is described as taking {"channel": "<saved channel name>"} or {"definition": {channel}} and
-// answering 200 {delivered: bool, status?, detail?}. Everything about it is in this file: when
-// it lands, call it through the typed `api.POST` and use the generated response type below.
+// STAND-IN: POST /api/v1/tenants/{tenant_id}/notifications/test is not in this branch's
+// openapi.json yet. It takes {"channel": "<saved channel name>"} or {"definition": {channel}}
+// and answers 200 `TestNotificationResult` {channel, kind, delivered, response_status,
+// duration_ms, error} (as on the API branch `api-notify`, commit f30d765). Everything about it
+// is in this file: when it lands, call it through the typed `api.POST` and replace
+// `RawTestResult` with `Schemas["TestNotificationResult"]`.
 import { api, type Schemas } from "../api/client";
 import { toApiError } from "../api/problem";
 
@@ -16,9 +18,12 @@ export type TestOutcome =
 
 interface RawTestResult {
   delivered?: boolean;
+  response_status?: number | null;
+  duration_ms?: number | null;
+  error?: string | null;
+  /** The first description's names. */
   status?: number | string | null;
   detail?: string | null;
-  error?: string | null;
 }
 
 export async function sendTestNotification(tenantId: number, target: TestTarget): Promise<TestOutcome> {
@@ -38,8 +43,13 @@ export async function sendTestNotification(tenantId: number, target: TestTarget)
   }
   if (!result.response.ok) throw toApiError(result.response.status, result.error);
   const raw = (result.data ?? {}) as RawTestResult;
-  const detail = [raw.status != null ? `status ${raw.status}` : "", raw.detail ?? raw.error ?? ""].filter(Boolean).join(": ");
-  return raw.delivered ? { kind: "delivered", detail: detail || undefined } : { kind: "failed", detail: detail || undefined };
+  const status = raw.response_status ?? raw.status;
+  const how = [status != null ? `the receiver answered ${status}` : "", raw.duration_ms != null ? `in ${raw.duration_ms} ms` : ""]
+    .filter(Boolean)
+    .join(" ");
+  const why = raw.error ?? raw.detail ?? "";
+  const detail = [why, how ? `(${how})` : ""].filter(Boolean).join(" ");
+  return raw.delivered ? { kind: "delivered", detail: how || undefined } : { kind: "failed", detail: detail || undefined };
 }
 
 /** The outcome in words. */

@@ -33,12 +33,19 @@ const rows = [
   },
 ];
 
+// The answer of the API branch that adds the endpoint (`SigningLogStats`).
 const summary = {
-  totals: { total: 5000, successes: 4000, failures: 1000 },
-  over_time: [{ bucket: "2026-11-29T10:00:00Z", success: 4000, failure: 1000 }],
-  failures_by_error_code: [{ key: "50126", count: 1000 }],
-  by_country: [{ key: "GB", count: 5000 }],
-  by_application: [{ key: "Microsoft Teams", count: 5000 }],
+  tenant_id: 1,
+  since: "2026-11-28T10:00:00Z",
+  until: "2026-11-29T10:00:00Z",
+  bucket: "hour",
+  total: 5000,
+  successes: 4000,
+  failures: 1000,
+  over_time: [{ start: "2026-11-29T10:00:00Z", successes: 4000, failures: 1000 }],
+  failures_by_error_code: { top: [{ error_code: 50126, count: 1000 }], other: 0 },
+  by_country: { top: [{ country: "GB", count: 5000 }], other: 0 },
+  by_application: { top: [{ application: "Microsoft Teams", count: 5000 }], other: 0 },
 };
 
 function problem(status: number, detail: string) {
@@ -83,7 +90,12 @@ describe("sign-in logs", () => {
     expect(screen.getByLabelText("Status")).toHaveValue("failure");
     expect(screen.getByLabelText("Country")).toHaveValue("GB");
     expect(await screen.findByText("5,000", { selector: "strong" })).toBeInTheDocument();
+    expect(screen.getByText("1,000 failed")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "50126", hidden: true })).toBeInTheDocument();
     expect(screen.queryByText(/Charts show this page only/)).not.toBeInTheDocument();
+    const summaryUrl = mock.mock.calls.map(([input]) => new URL((input as Request).url)).find((u) => u.pathname.endsWith("/summary"))!;
+    expect(summaryUrl.searchParams.get("bucket")).toBe("day");
+    expect(summaryUrl.searchParams.get("country")).toBe("GB");
   });
 
   it("draws the charts from the page and hides the country filter when the server has no summary", async () => {

@@ -56,4 +56,21 @@ describe("sign-in summary", () => {
     expect(s.byApplication.top[0]!.key).toBe("Teams");
     expect(s.pageOnly).toBe(false);
   });
+
+  it("reads the API's SigningLogStats", () => {
+    const s = normalise({
+      total: 3,
+      successes: 2,
+      failures: 1,
+      over_time: [{ start: "2026-11-29T10:00:00Z", successes: 2, failures: 1 }],
+      failures_by_error_code: { top: [{ error_code: 50126, count: 1 }], other: 0 },
+      by_country: { top: [{ country: "CH", count: 3 }], other: 0 },
+      by_application: { top: [{ application: "Azure Portal", count: 3 }], other: 0 },
+    });
+    expect(s.totals).toEqual({ total: 3, successes: 2, failures: 1 });
+    expect(s.overTime).toEqual([{ bucket: "2026-11-29T10:00:00Z", success: 2, failure: 1 }]);
+    expect(s.failuresByErrorCode.top).toEqual([{ key: "50126", count: 1 }]);
+    expect(s.byCountry.top).toEqual([{ key: "CH", count: 3 }]);
+    expect(s.byApplication.top).toEqual([{ key: "Azure Portal", count: 3 }]);
+  });
 });

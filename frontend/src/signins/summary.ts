@@ -1,13 +1,15 @@
 // Everything the sign-in screen knows about API additions that are NOT in openapi.json yet:
 //   - GET /api/v1/tenants/{tenant_id}/signing-logs/summary (the charts' data),
-//   - the `country` (and `error_code`) filters of the list, and
-//   - the `country` / `error_code` fields of list entries.
+//   - the `country` filter of the list, and
+//   - the `country` field of list entries.
 //
 // STAND-IN: `RawSummary`, `fetchSignInSummary`, `countryOf`, `listExtras` are written from the
-// description of the endpoint, not from the generated schema. When the endpoint lands in
-// openapi.json, replace `RawSummary` with `Schemas["SigningLogsSummary"]` (or whatever it is
-// called), call it through the typed `api.GET`, and delete `normalise`'s guessing. Nothing
-// outside this file reads the raw response: the charts take `SignInSummary` below.
+// API branch that adds them (`api-notify`, `SigningLogStats`), not from this branch's generated
+// schema. When openapi.json has them: replace `RawSummary` with `Schemas["SigningLogStats"]`,
+// call `api.GET("/api/v1/tenants/{tenant_id}/signing-logs/summary", …)` typed, read
+// `row.country` and pass `country` in the list query directly, and drop `normalise`'s
+// alternatives. Nothing outside this file reads the raw response: the charts take
+// `SignInSummary` below.
 import { api, type Schemas } from "../api/client";
 import { toApiError } from "../api/problem";
 
@@ -55,15 +57,26 @@ export interface SummaryQuery {
   country?: string;
 }
 
-// ---- STAND-IN: the response as described (field names may differ) ----
+// ---- STAND-IN: the response as the API branch `api-notify` (commit f3fc7b4) defines it,
+// `SigningLogStats`; the field names of the first description are accepted too ----
 interface RawKeyCount {
   key?: string | null;
+  error_code?: number | string | null;
+  country?: string | null;
+  application?: string | null;
   count?: number;
 }
 type RawBreakdown = RawKeyCount[] | { top?: RawKeyCount[]; items?: RawKeyCount[]; other?: number };
-interface RawSummary {
-  totals?: { total?: number; successes?: number; failures?: number; success?: number; failure?: number };
-  over_time?: Array<{ bucket?: string; start?: string; bucket_start?: string; success?: number; successes?: number; failure?: number; failures?: number }>;
+interface RawCounts {
+  total?: number;
+  successes?: number;
+  failures?: number;
+  success?: number;
+  failure?: number;
+}
+interface RawSummary extends RawCounts {
+  totals?: RawCounts;
+  over_time?: Array<{ start?: string; bucket?: string; bucket_start?: string; successes?: number; failures?: number; success?: number; failure?: number }>;
   failures_by_error_code?: RawBreakdown;
   by_country?: RawBreakdown;
   by_application?: RawBreakdown;
@@ -73,22 +86,22 @@ function breakdown(raw: RawBreakdown | undefined): Breakdown {
   const items = Array.isArray(raw) ? raw : (raw?.top ?? raw?.items ?? []);
   const other = Array.isArray(raw) ? 0 : (raw?.other ?? 0);
   return {
-    top: items.map((i) => ({ key: i.key ?? "unknown", count: i.count ?? 0 })),
+    top: items.map((i) => ({ key: String(i.key ?? i.error_code ?? i.country ?? i.application ?? "unknown"), count: i.count ?? 0 })),
     other,
   };
 }
 
 /** The raw answer in the shape the charts take. */
 export function normalise(raw: RawSummary): SignInSummary {
-  const t = raw.totals ?? {};
+  const t = raw.totals ?? raw;
   const successes = t.successes ?? t.success ?? 0;
   const failures = t.failures ?? t.failure ?? 0;
   return {
     totals: { total: t.total ?? successes + failures, successes, failures },
     overTime: (raw.over_time ?? []).map((p) => ({
-      bucket: p.bucket ?? p.bucket_start ?? p.start ?? "",
-      success: p.success ?? p.successes ?? 0,
-      failure: p.failure ?? p.failures ?? 0,
+      bucket: p.start ?? p.bucket ?? p.bucket_start ?? "",
+      success: p.successes ?? p.success ?? 0,
+      failure: p.failures ?? p.failure ?? 0,
     })),
     failuresByErrorCode: breakdown(raw.failures_by_error_code),
     byCountry: breakdown(raw.by_country),
@@ -115,12 +128,12 @@ export async function fetchSignInSummary(tenantId: number, query: SummaryQuery):
     querySerializer: () => params.toString(),
   });
   if (result.response.status === 404 || result.response.status === 405) return null;
-  if (result.response.status === 400 && /summary/.test(JSON.stringify(result.error ?? ""))) return null;
+  if (result.response.status === 400 && /not \\?"summary/.test(JSON.stringify(result.error ?? ""))) return null;
   if (!result.response.ok) throw toApiError(result.response.status, result.error);
   return normalise(result.data as RawSummary);
 }
 
-/** STAND-IN: the entry's country, once the list returns one. */
+/** STAND-IN: the entry's country (`country`, ISO 3166-1 alpha-2, on the api-notify branch). */
 export function countryOf(row: SignInRow): string | undefined {
   const value = (row as SignInRow & { country?: string | null }).country;
   return value || undefined;
