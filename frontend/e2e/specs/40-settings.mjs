@@ -48,6 +48,17 @@ export default async function settings(ctx) {
     expect.equal(await form.getByLabel(/^Webhook URL/).last().inputValue(), "https://example.com/drift");
     await form.getByRole("group", { name: "Channel E2E webhook" }).waitFor();
     await screenshot("settings");
+
+    // A viewer sees the same settings, read-only.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/login/);
+    await signIn(page, ctx.viewer);
+    await page.goto(`${baseUrl}/t/${tenantId}/settings`);
+    await page.getByText("You can view these settings.").waitFor();
+    expect.equal(await entra.inputValue(), "2");
+    expect.ok(await entra.isDisabled(), "a viewer cannot change an interval");
+    expect.equal(await form.getByRole("button", { name: "Save settings" }).count(), 0, "a viewer has no Save");
+    expect.equal(await form.getByRole("button", { name: "Add channel" }).count(), 0, "a viewer cannot add channels");
   } finally {
     await api(`/api/v1/tenants/${tenantId}/settings`, {
       method: "PUT",
