@@ -12,6 +12,7 @@ import { Empty, ErrorPanel, Loading } from "../ui/states";
 import {
   SOURCE_LABELS,
   changedPathsOf,
+  diffPath,
   parseId,
   pathLabel,
   useConfiguration,
@@ -71,12 +72,6 @@ function Facts({ c }: { c: Configuration }) {
       <dd>{c.deleted_at ? `Deleted ${formatDateTime(c.deleted_at)}` : "Present"}</dd>
     </dl>
   );
-}
-
-/** The diff page of this resource for two history ids (`from` omitted = the version before). */
-export function diffPath(tenantId: number, configurationId: number, to: number, from?: number): string {
-  const query = from === undefined ? `to=${to}` : `from=${from}&to=${to}`;
-  return tenantPath(tenantId, `configurations/${configurationId}/diff?${query}`);
 }
 
 const PATHS_SHOWN = 8;

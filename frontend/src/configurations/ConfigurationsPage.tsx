@@ -52,10 +52,10 @@ export function sinceInstant(date: string): string | undefined {
   return Number.isNaN(at.getTime()) ? undefined : at.toISOString();
 }
 
-const COLUMNS: { label: string; field?: "resource_name" | "resource_type" | "last_updated" }[] = [
+const COLUMNS: { label: string; field?: "resource_name" | "resource_type" | "last_updated"; className?: string }[] = [
   { label: "Name", field: "resource_name" },
   { label: "Type", field: "resource_type" },
-  { label: "Source" },
+  { label: "Source", className: "col-source" },
   { label: "Last change", field: "last_updated" },
   { label: "State" },
 ];
@@ -93,7 +93,7 @@ export function ConfigurationsPage() {
       <form className="toolbar" role="search" onSubmit={(e) => e.preventDefault()}>
         <label>
           Search
-          <input
+          <input aria-label="Search"
             type="search"
             value={search}
             placeholder="Name or resource id"
@@ -102,7 +102,7 @@ export function ConfigurationsPage() {
         </label>
         <label>
           Source
-          <select value={filters.source} onChange={(e) => update({ source: e.target.value as typeof filters.source })}>
+          <select aria-label="Source" value={filters.source} onChange={(e) => update({ source: e.target.value as typeof filters.source })}>
             <option value="">All sources</option>
             {SOURCES.map((s) => (
               <option key={s} value={s}>
@@ -112,8 +112,8 @@ export function ConfigurationsPage() {
           </select>
         </label>
         <label>
-          Resource type
-          <input
+          Resource type (exact)
+          <input aria-label="Resource type (exact)"
             value={type}
             list="resource-types"
             placeholder="e.g. microsoft.graph.conditionalAccessPolicy"
@@ -127,7 +127,7 @@ export function ConfigurationsPage() {
         </label>
         <label>
           State
-          <select value={filters.state} onChange={(e) => update({ state: e.target.value as typeof filters.state })}>
+          <select aria-label="State" value={filters.state} onChange={(e) => update({ state: e.target.value as typeof filters.state })}>
             <option value="present">Present</option>
             <option value="deleted">Deleted</option>
             <option value="all">All</option>
@@ -135,7 +135,7 @@ export function ConfigurationsPage() {
         </label>
         <label>
           Updated since
-          <input type="date" value={filters.since} onChange={(e) => update({ since: e.target.value })} />
+          <input aria-label="Updated since" type="date" value={filters.since} onChange={(e) => update({ since: e.target.value })} />
         </label>
         {filtered && (
           <button
@@ -165,7 +165,7 @@ export function ConfigurationsPage() {
         <>
           {list.isError && <ErrorPanel error={list.error} retry={() => void list.refetch()} />}
           <div className={`table-wrap${list.isPlaceholderData ? " busy" : ""}`} aria-busy={list.isFetching}>
-            <table>
+            <table className="config-table">
               <caption className="visually-hidden">Configurations, sorted by {sortLabel(filters.sort)}</caption>
               <thead>
                 <tr>
@@ -173,6 +173,7 @@ export function ConfigurationsPage() {
                     <th
                       key={column.label}
                       scope="col"
+                      className={column.className}
                       aria-sort={column.field ? ariaSort(filters.sort, column.field) : undefined}
                     >
                       {column.field ? (
@@ -229,7 +230,7 @@ function Row({ row, tenantId }: { row: ConfigurationSummary; tenantId: number })
         <Link to={tenantPath(tenantId, `configurations/${row.id}`)}>{row.resource_name || row.resource_id}</Link>
       </td>
       <td className="cell-type mono">{row.resource_type}</td>
-      <td className="nowrap">{SOURCE_LABELS[row.source]}</td>
+      <td className="nowrap col-source">{SOURCE_LABELS[row.source]}</td>
       <td className="nowrap">
         <time dateTime={last.at} title={formatDateTime(last.at)}>
           {formatRelative(last.at)}

@@ -1,7 +1,7 @@
 // Side-by-side diff of two versions of a configuration: `?from=<history id>&to=<history id>`
 // (either may be `current`; without `from`, the API compares `to` with the version before it).
 // The alignment and highlighting are computed in `diffModel.ts`; this file only draws them.
-import { useMemo } from "react";
+import { useCallback, useEffect, useMemo, useRef } from "react";
 import { Link, useParams } from "react-router-dom";
 import { tenantPath, useTenantId } from "../tenant/useTenantId";
 import { formatDateTime } from "../ui/format";
@@ -9,7 +9,7 @@ import { Empty, ErrorPanel, Loading } from "../ui/states";
 import { stringParam, useQueryState } from "../ui/useQueryState";
 import { ChangeTypeBadge } from "../ui/ChangeTypeBadge";
 import { SeverityBadge } from "../ui/SeverityBadge";
-import { alignDocuments, changedRows, describeOperation, diffStats, type DiffRow } from "./diffModel";
+import { alignDocuments, changedRows, describeOperation, diffStats, volatileRule, type DiffRow } from "./diffModel";
 import {
   parseId,
   pathLabel,
@@ -71,7 +71,7 @@ function Diff({ tenantId, id }: { tenantId: number; id: number }) {
 
 function versionLabel(version: VersionDiff["from"]): string {
   if (version.current) return `Current state (${formatDateTime(version.at)})`;
-  if (version.history_id == null) return version.document == null ? "Did not exist" : "Before the first recorded change";
+  if (version.history_id == null) return version.document == null ? "Did not exist" : "Baseline (as first stored)";
   return `Version #${version.history_id} (${formatDateTime(version.at)})`;
 }
 
@@ -86,7 +86,7 @@ export function DiffBody({
 }) {
   // A missing document (before `created`, after `deleted`) is shown as an empty side.
   const rows = useMemo(
-    () => alignDocuments(diff.from.document ?? undefined, diff.to.document ?? undefined),
+    () => alignDocuments(diff.from.document ?? undefined, diff.to.document ?? undefined, volatileRule(diff)),
     [diff],
   );
   const stats = useMemo(() => diffStats(rows), [rows]);
@@ -152,10 +152,49 @@ export function DiffBody({
 
 const KIND_WORDS: Record<DiffRow["kind"], string> = { same: "", added: "added", removed: "removed", changed: "changed" };
 
+/** The rows where a run of differing lines starts (what "next change" jumps between). */
+export function changeStarts(rows: readonly DiffRow[]): number[] {
+  const starts: number[] = [];
+  rows.forEach((row, i) => {
+    if (row.kind !== "same" && (i === 0 || rows[i - 1]!.kind === "same")) starts.push(i);
+  });
+  return starts;
+}
+
 function DiffTable({ rows, from, to, withPaths }: { rows: DiffRow[]; from: string; to: string; withPaths: boolean }) {
+  const view = useRef<HTMLDivElement>(null);
+  const current = useRef(-1);
+  const starts = useMemo(() => changeStarts(rows), [rows]);
+
+  /** Scrolls the view (not the page) so that the `n`th change is near its top. */
+  const show = useCallback(
+    (n: number) => {
+      const container = view.current;
+      const index = starts[n];
+      if (!container || index === undefined) return;
+      current.current = n;
+      const row = container.querySelector<HTMLElement>(`[data-row="${index}"]`);
+      const head = container.querySelector<HTMLElement>(".diff-head");
+      if (row) container.scrollTop = Math.max(0, row.offsetTop - (head?.offsetHeight ?? 0) - 48);
+    },
+    [starts],
+  );
+  // Open at the first change: in a long document it may be far below the fold.
+  useEffect(() => {
+    if (!withPaths) show(0);
+  }, [show, withPaths]);
+
   let lastPath: string | null = null;
   return (
-    <div className="diff-view" role="region" aria-label="Side-by-side comparison" tabIndex={0}>
+    <>
+    {starts.length > 1 && !withPaths && (
+      <div className="toolbar">
+        <button type="button" onClick={() => show(Math.max(0, current.current - 1))}>↑ Previous change</button>
+        <button type="button" onClick={() => show(Math.min(starts.length - 1, current.current + 1))}>↓ Next change</button>
+        <span className="muted">{starts.length} changed places</span>
+      </div>
+    )}
+    <div className="diff-view" role="region" aria-label="Side-by-side comparison" tabIndex={0} ref={view}>
       <div className="diff-head">
         <div>Before: {from}</div>
         <div>After: {to}</div>
@@ -166,7 +205,7 @@ function DiffTable({ rows, from, to, withPaths }: { rows: DiffRow[]; from: strin
         const classes = `diff-line ${row.kind === "same" ? "" : row.kind}${row.volatile ? " volatile" : ""}`;
         const word = KIND_WORDS[row.kind] + (row.volatile && row.kind !== "same" ? ", volatile" : "");
         return (
-          <div key={i} className={`diff-row ${row.kind}`} data-path={row.path} data-kind={row.kind}>
+          <div key={i} className={`diff-row ${row.kind}`} data-path={row.path} data-kind={row.kind} data-row={i}>
             {pathHeader !== null && <div className="diff-path">{pathLabel(pathHeader)}</div>}
             <span className="diff-num">{row.left?.number ?? ""}</span>
             <span className={`${classes} diff-left${row.left ? "" : " empty"}`} data-path={row.path}>
@@ -182,5 +221,6 @@ function DiffTable({ rows, from, to, withPaths }: { rows: DiffRow[]; from: strin
         );
       })}
     </div>
+    </>
   );
 }

@@ -7,7 +7,9 @@ import {
   diffStats,
   isVolatilePath,
   jsonEqual,
+  matchesPattern,
   mergeKeys,
+  volatileRule,
   type DiffRow,
 } from "./diffModel";
 
@@ -182,5 +184,23 @@ describe("helpers", () => {
     expect(describeOperation({ op: "remove", path: "/a" })).toBe("remove /a");
     expect(describeOperation({ op: "add", path: "", value: { a: 1 } })).toBe('add (whole document) = {"a":1}');
     expect(describeOperation({ op: "move", from: "/a", path: "/b" })).toBe("move /a → /b");
+  });
+});
+
+describe("volatile rule", () => {
+  it("matches pointer patterns with * segments, and everything under them", () => {
+    expect(matchesPattern("/properties/provisioningState", "/properties/provisioningState")).toBe(true);
+    expect(matchesPattern("/properties/subnets/0/etag", "/properties/*/*/etag")).toBe(true);
+    expect(matchesPattern("/systemData/createdAt", "/systemData")).toBe(true);
+    expect(matchesPattern("/system", "/systemData")).toBe(false);
+    expect(matchesPattern("/a", "/a/b")).toBe(false);
+  });
+
+  it("prefers the API's volatile paths and falls back to the built-in names", () => {
+    const fromApi = volatileRule({ changed_paths: [], volatile_paths: ["/properties/provisioningState"] });
+    expect(fromApi("/properties/provisioningState")).toBe(true);
+    expect(fromApi("/modifiedDateTime")).toBe(false);
+    const builtIn = volatileRule({ changed_paths: [] });
+    expect(builtIn("/modifiedDateTime")).toBe(true);
   });
 });

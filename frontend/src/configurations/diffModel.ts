@@ -29,8 +29,8 @@ export interface DiffRow {
 
 /**
  * Field names that move without anyone changing the configuration, per the issue:
- * timestamps, versions and entity tags. The API does not (yet) say which paths of a document
- * are volatile (`VersionDiff` has no such field), so this list is kept here; the drift engine's
+ * timestamps, versions and entity tags. Used only when the API does not say which paths of a
+ * document are volatile (see `volatileRule`; today's `VersionDiff` does not); the drift engine's
  * own list (backend/core/src/drift/builtin.rs) is longer and type-specific.
  */
 export const VOLATILE_NAMES: ReadonlySet<string> = new Set([
@@ -51,6 +51,27 @@ export function isVolatilePath(path: string): boolean {
   return tokens(path).some(
     (token) => VOLATILE_NAMES.has(token) || (token.includes("@odata.") && token !== "@odata.type"),
   );
+}
+
+/** True when `path` is `pattern` or lies under it; a `*` segment of the pattern matches any one segment. */
+export function matchesPattern(path: string, pattern: string): boolean {
+  const want = tokens(pattern);
+  const have = tokens(path);
+  return have.length >= want.length && want.every((token, i) => token === "*" || token === have[i]);
+}
+
+/**
+ * The volatile rule for a diff: the API's own list when it sends one (a `volatile_paths` array
+ * of JSON Pointer patterns beside `changed_paths`; `VersionDiff` has no such field yet, so this
+ * is read defensively), else `isVolatilePath`.
+ */
+export function volatileRule(diff: object): (path: string) => boolean {
+  const fromApi = (diff as { volatile_paths?: unknown }).volatile_paths;
+  if (Array.isArray(fromApi) && fromApi.every((p) => typeof p === "string")) {
+    const patterns = fromApi as string[];
+    return (path) => patterns.some((pattern) => matchesPattern(path, pattern));
+  }
+  return isVolatilePath;
 }
 
 /** Structural equality of JSON values (object key order does not matter). */

@@ -1,6 +1,7 @@
 // Server state of the configurations screens, through TanStack Query (no store of our own).
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../api/client";
+import { tenantPath } from "../tenant/useTenantId";
 
 export type ConfigurationSummary = Schemas["ConfigurationSummary"];
 export type Configuration = Schemas["Configuration"];
@@ -124,4 +125,14 @@ export function changedPathsOf(entry: { changed_paths: unknown }): string[] {
 /** A changed path for people: the whole document is "" in JSON Pointer. */
 export function pathLabel(path: string): string {
   return path === "" ? "(whole resource)" : path;
+}
+
+/**
+ * The diff page of a configuration for history ids: `to` is the version a change produced;
+ * without `from`, the page compares it with the version before (the API's default), which also
+ * covers `created` (nothing before) and the first change after the baseline.
+ */
+export function diffPath(tenantId: number, configurationId: number, to: number, from?: number): string {
+  const query = from === undefined ? `to=${to}` : `from=${from}&to=${to}`;
+  return tenantPath(tenantId, `configurations/${configurationId}/diff?${query}`);
 }

@@ -4,8 +4,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../api/client";
 import type { paths } from "../api/schema";
-import { diffPath } from "../configurations/ConfigurationPage";
-import { SOURCE_LABELS, SOURCES, changedPathsOf, compact } from "../configurations/queries";
+import { SOURCE_LABELS, SOURCES, changedPathsOf, compact, diffPath } from "../configurations/queries";
 import { tenantPath, useTenantId } from "../tenant/useTenantId";
 import { ChangeTypeBadge, CHANGE_TYPES, changeTypeLabel } from "../ui/ChangeTypeBadge";
 import { formatDateTime, formatRelative } from "../ui/format";
@@ -105,7 +104,7 @@ export function DriftFeedPage() {
       <form className="toolbar" role="search" aria-label="Filter changes" onSubmit={(e) => e.preventDefault()}>
         <label>
           Severity at least
-          <select value={filters.severity} onChange={(e) => update({ severity: e.target.value as typeof filters.severity })}>
+          <select aria-label="Severity at least" value={filters.severity} onChange={(e) => update({ severity: e.target.value as typeof filters.severity })}>
             <option value="">Any severity</option>
             {SEVERITIES.map((s) => (
               <option key={s} value={s}>{severityLabel(s)}</option>
@@ -114,7 +113,7 @@ export function DriftFeedPage() {
         </label>
         <label>
           Source
-          <select value={filters.source} onChange={(e) => update({ source: e.target.value as typeof filters.source })}>
+          <select aria-label="Source" value={filters.source} onChange={(e) => update({ source: e.target.value as typeof filters.source })}>
             <option value="">All sources</option>
             {SOURCES.map((s) => (
               <option key={s} value={s}>{SOURCE_LABELS[s]}</option>
@@ -122,8 +121,8 @@ export function DriftFeedPage() {
           </select>
         </label>
         <label>
-          Resource type
-          <input value={type} placeholder="exact type" onChange={(e) => setType(e.target.value)} list="drift-types" />
+          Resource type (exact)
+          <input aria-label="Resource type (exact)" value={type} placeholder="e.g. microsoft.graph.conditionalAccessPolicy" onChange={(e) => setType(e.target.value)} list="drift-types" />
           <datalist id="drift-types">
             {[...new Set(items.map((i) => i.resource_type))].map((t) => (
               <option key={t} value={t} />
@@ -132,7 +131,7 @@ export function DriftFeedPage() {
         </label>
         <label>
           Change
-          <select value={filters.change} onChange={(e) => update({ change: e.target.value as typeof filters.change })}>
+          <select aria-label="Change" value={filters.change} onChange={(e) => update({ change: e.target.value as typeof filters.change })}>
             <option value="">Any change</option>
             {CHANGE_TYPES.map((c) => (
               <option key={c} value={c}>{changeTypeLabel(c)}</option>
@@ -141,7 +140,7 @@ export function DriftFeedPage() {
         </label>
         <label>
           Changed by
-          <input value={by} placeholder="UPN, app or unknown" onChange={(e) => setBy(e.target.value)} />
+          <input aria-label="Changed by" value={by} placeholder="UPN, app or unknown" onChange={(e) => setBy(e.target.value)} />
         </label>
         <fieldset className="presets">
           <legend className="visually-hidden">Time range</legend>
@@ -158,7 +157,7 @@ export function DriftFeedPage() {
         </fieldset>
         <label>
           From
-          <input
+          <input aria-label="From"
             type="datetime-local"
             value={filters.since}
             onChange={(e) => update({ since: e.target.value, range: "" })}
@@ -166,7 +165,7 @@ export function DriftFeedPage() {
         </label>
         <label>
           Until
-          <input
+          <input aria-label="Until"
             type="datetime-local"
             value={filters.until}
             onChange={(e) => update({ until: e.target.value, range: "" })}

@@ -47,12 +47,29 @@ function Scalar({ value }: { value: Json }) {
   return <span className="json-boolean">{String(value)}</span>;
 }
 
-async function copyText(text: string): Promise<boolean> {
+/**
+ * Copies text. The Clipboard API exists only in secure contexts (HTTPS or localhost); served
+ * over plain HTTP on a network address, the older selection-and-copy command still works.
+ */
+export async function copyText(text: string): Promise<boolean> {
   try {
     await navigator.clipboard.writeText(text);
     return true;
   } catch {
-    return false;
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    try {
+      return document.execCommand("copy");
+    } catch {
+      return false;
+    } finally {
+      area.remove();
+    }
   }
 }
 

@@ -101,7 +101,7 @@ export function Pager({ paging, count, nextCursor, limit, onLimitChange, busy, n
       {onLimitChange && (
         <label className="pager-size">
           Per page
-          <select value={limit} onChange={(e) => onLimitChange(Number(e.target.value))}>
+          <select aria-label="Per page" value={limit} onChange={(e) => onLimitChange(Number(e.target.value))}>
             {PAGE_SIZES.map((n) => (
               <option key={n} value={n}>
                 {n}

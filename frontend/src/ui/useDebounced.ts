@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 /**
  * A text input's own value, written back (debounced) through `commit`; it follows `value` when
@@ -11,12 +11,15 @@ export function useDebouncedInput(value: string, commit: (value: string) => void
     setLastOutside(value);
     setText(value);
   }
+  // The latest `commit` (callers pass a new function on each render; the timer must not restart).
+  const latest = useRef(commit);
+  useEffect(() => {
+    latest.current = commit;
+  });
   useEffect(() => {
     if (text === value) return;
-    const timer = setTimeout(() => commit(text), delay);
+    const timer = setTimeout(() => latest.current(text), delay);
     return () => clearTimeout(timer);
-    // `commit` may be a new function on each render; the text is what matters.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [text, value, delay]);
   return [text, setText] as const;
 }
