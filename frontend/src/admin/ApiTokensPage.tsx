@@ -170,7 +170,10 @@ function CreateTokenDialog({ tenantId, onClose, onCreated }: { tenantId: number;
       onCreated(token);
     },
   });
-  const fieldErrors = fieldErrorsOf(create.error);
+  const [chooseRole, setChooseRole] = useState(false);
+  // Nothing to ask the server about until a role is chosen.
+  const fieldErrors =
+    chooseRole && !roleId ? [{ field: "role_id", code: "required", message: "Choose a role." }] : fieldErrorsOf(create.error);
   const roleOptions = [
     ...(roleId ? [] : [{ value: "0", label: "Choose a role…" }]),
     ...(roles.data?.items ?? []).map((r) => ({ value: String(r.id), label: r.name })),
@@ -197,10 +200,11 @@ function CreateTokenDialog({ tenantId, onClose, onCreated }: { tenantId: number;
           noValidate
           onSubmit={(e) => {
             e.preventDefault();
-            create.mutate();
+            setChooseRole(!roleId);
+            if (roleId) create.mutate();
           }}
         >
-          {create.isError && (
+          {(create.isError || fieldErrors.length > 0) && (
             <p className="form-error" role="alert">
               {fieldErrors.length ? "Some fields need fixing." : refusal(create.error)}
             </p>

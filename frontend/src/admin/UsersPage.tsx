@@ -192,7 +192,10 @@ function UserDialog({ tenantId, user, onClose }: { tenantId: number; user: User 
     ...(form.role_id ? [] : [{ value: "0", label: "Choose a role…" }]),
     ...(roles.data?.items ?? []).map((r) => ({ value: String(r.id), label: r.name })),
   ];
-  const fieldErrors = fieldErrorsOf(save.error);
+  const [chooseRole, setChooseRole] = useState(false);
+  // Nothing to ask the server about until a role is chosen.
+  const fieldErrors =
+    chooseRole && !form.role_id ? [{ field: "role_id", code: "required", message: "Choose a role." }] : fieldErrorsOf(save.error);
 
   return (
     <Dialog
@@ -215,10 +218,11 @@ function UserDialog({ tenantId, user, onClose }: { tenantId: number; user: User 
           noValidate
           onSubmit={(e) => {
             e.preventDefault();
-            save.mutate();
+            setChooseRole(!form.role_id);
+            if (form.role_id) save.mutate();
           }}
         >
-          {save.isError && (
+          {(save.isError || fieldErrors.length > 0) && (
             <p className="form-error" role="alert">
               {fieldErrors.length ? "Some fields need fixing." : refusal(save.error)}
             </p>

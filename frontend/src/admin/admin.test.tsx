@@ -110,6 +110,17 @@ describe("API tokens", () => {
     );
   });
 
+  it("asks for a role before asking the server", async () => {
+    const mock = serve(["api_tokens:manage", "roles:read"], { "GET /api-tokens": () => Response.json({ items: [] }) });
+    renderWhenSignedIn(<ApiTokensPage />, "/t/1/admin/api-tokens", "/t/:tenantId/admin/api-tokens");
+    await userEvent.click(await screen.findByRole("button", { name: "New API token" }));
+    const form = screen.getByRole("dialog");
+    await userEvent.type(within(form).getByLabelText(/^Name/), "x");
+    await userEvent.click(within(form).getByRole("button", { name: "Create token" }));
+    expect(within(form).getByLabelText(/^Role/)).toHaveAccessibleDescription("Choose a role.");
+    expect(mock.mock.calls.some(([input]) => (input as Request).method === "POST")).toBe(false);
+  });
+
   it("closes the dialog on Escape and gives focus back", async () => {
     serve(["api_tokens:manage", "roles:read"], { "GET /api-tokens": () => Response.json({ items: [token] }) });
     renderWhenSignedIn(<ApiTokensPage />, "/t/1/admin/api-tokens", "/t/:tenantId/admin/api-tokens");
