@@ -1,8 +1,8 @@
 // One sign-in event in a side panel: the main facts, then the whole event as Entra sent it.
-import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import { Dialog } from "../ui/Dialog";
+import { JsonView } from "../ui/JsonView";
 import { ErrorPanel, Loading } from "../ui/states";
 import { formatDateTime } from "../ui/format";
 import { countryOf } from "./summary";
@@ -15,8 +15,6 @@ export function SignInDetail({ tenantId, id, onClose }: { tenantId: number; id: 
     queryFn: async () =>
       unwrap(await api.GET("/api/v1/tenants/{tenant_id}/signing-logs/{id}", { params: { path: { tenant_id: tenantId, id } } })),
   });
-  const [copied, setCopied] = useState(false);
-  const json = event.data ? JSON.stringify(event.data.log_data, null, 2) : "";
 
   return (
     <Dialog title="Sign-in event" variant="panel" onClose={onClose}>
@@ -50,23 +48,8 @@ export function SignInDetail({ tenantId, id, onClose }: { tenantId: number; id: 
             <dt>Event id</dt>
             <dd className="mono">{event.data.log_id}</dd>
           </dl>
-          <div className="json-head">
-            <h3>Event as received</h3>
-            <button
-              type="button"
-              onClick={() =>
-                void navigator.clipboard?.writeText(json).then(
-                  () => setCopied(true),
-                  () => setCopied(false),
-                )
-              }
-            >
-              {copied ? "Copied" : "Copy JSON"}
-            </button>
-          </div>
-          <pre className="json" tabIndex={0} aria-label="Event JSON">
-            {json}
-          </pre>
+          <h3>Event as received</h3>
+          <JsonView value={event.data.log_data} label="Event JSON" />
         </>
       )}
     </Dialog>
