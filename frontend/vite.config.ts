@@ -8,7 +8,7 @@ export default defineConfig({
   plugins: [react()],
   server: {
     port: 5173,
-    proxy: { "/api": api, "/health": api, "/ready": api, "/swagger-ui": api },
+    proxy: { "/api": api, "/health": api, "/ready": api, "/swagger-ui": api, "/api-docs": api },
   },
   build: { outDir: "dist", sourcemap: true },
   test: {

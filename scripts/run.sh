@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: the API, the worker and (without Azure credentials) the Azure simulator as the
-# demo tenant, on SQLite by default. Prints where to go and how to sign in.
+# demo tenant, on SQLite by default. The API also serves the web app built by `make
+# frontend-build` (frontend/dist). With DRIFT_DEV_SERVER=1 (`make dev`) the web app comes from
+# Vite's dev server on port 5173 instead, with live reload, proxying API calls to the API.
+# Prints where to go and how to sign in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -81,9 +84,19 @@ fi
 "$bin/drift-worker" &
 children+=($!)
 
+web_url="http://$DRIFT_BIND/"
+if [[ -n "${DRIFT_DEV_SERVER:-}" ]]; then
+  (cd frontend && DRIFT_API_URL="$api" exec ./node_modules/.bin/vite --host 127.0.0.1 --port 5173 --strictPort --clearScreen false) &
+  children+=($!)
+  web_url="http://127.0.0.1:5173/"
+  for _ in $(seq 1 100); do curl -sf "$web_url" >/dev/null 2>&1 && break; sleep 0.1; done
+elif [[ ! -f "${DRIFT_WEB_DIR:-frontend/dist}/index.html" ]]; then
+  echo "the web app is not built (make frontend-build); the API serves the API alone" >&2
+fi
+
 cat <<TEXT
 
-  Azure Drift Detector  http://$DRIFT_BIND/
+  Azure Drift Detector  $web_url
   API documentation     http://$DRIFT_BIND/swagger-ui/
   Sign in as            admin / $DRIFT_ADMIN_PASSWORD
                         (the password is kept in $password_file)

@@ -12,7 +12,9 @@
 //! The caller is then handed to the handler (the [`Caller`] extractor); [`crate::extract::TenantScope`]
 //! checks the tenant once more from the routed path. A path under `/api/` that matches no
 //! documented operation is refused before it reaches any handler, so nothing is public by
-//! omission.
+//! omission. Paths outside `/api/` (`/health`, Swagger UI, the web app's files and client
+//! routes, see [`crate::web_app`]) pass without a token: they hold no tenant data, and the web
+//! app signs in through the API like any other client.
 
 use std::future::{ready, Ready};
 

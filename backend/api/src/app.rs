@@ -25,6 +25,9 @@ pub struct HttpOptions {
     /// Origins (`https://drift.example.com`) whose browser pages may call the API. Empty: only
     /// pages served by the API itself (same origin).
     pub cors_origins: std::sync::Arc<[String]>,
+    /// The built web app (a directory holding `index.html`) to serve at `/`; `None`: no web
+    /// app, only the API.
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for HttpOptions {
@@ -32,6 +35,7 @@ impl Default for HttpOptions {
         Self {
             max_body_bytes: 1 << 20,
             cors_origins: std::sync::Arc::new([]),
+            web_dir: None,
         }
     }
 }
@@ -62,8 +66,9 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
 }
 
 /// Headers every response carries. API responses may hold tokens and tenant data, so nothing
-/// is cached; pages may not be framed; browsers may not guess content types. The content
-/// policy allows the API's own documents (Swagger UI, later the web app) and nothing else.
+/// is cached unless a response says otherwise (the web app's files do); pages may not be
+/// framed; browsers may not guess content types. The content policy allows the API's own
+/// documents (Swagger UI and the web app, both served from this origin) and nothing else.
 fn security_headers() -> actix_web::middleware::DefaultHeaders {
     actix_web::middleware::DefaultHeaders::new()
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -132,9 +137,15 @@ pub fn app(
     // Every operation must declare who may call it; one that does not stops the server here,
     // before it serves anything.
     let routes = RouteTable::from_openapi(&api).unwrap_or_else(|err| panic!("{err}"));
-    app.app_data(web::Data::new(routes))
-        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
-        .wrap(actix_web::middleware::from_fn(crate::access::enforce))
+    let app = app
+        .app_data(web::Data::new(routes))
+        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api));
+    // Last: the web app answers what no route above does.
+    let app = match &options.web_dir {
+        Some(dir) => app.configure(crate::web_app::configure(dir)),
+        None => app,
+    };
+    app.wrap(actix_web::middleware::from_fn(crate::access::enforce))
         .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
         .wrap(cors(&options.cors_origins))
         .wrap(security_headers())

@@ -7,6 +7,8 @@ pub const DEFAULT_DATABASE_URL: &str = "data/drift.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+/// Where `make frontend-build` puts the web app, relative to the repository root.
+pub const DEFAULT_WEB_DIR: &str = "frontend/dist";
 
 /// Microsoft sign-in: the product's multi-tenant Entra app registration and where its users
 /// come back to.
@@ -71,6 +73,34 @@ pub struct ApiConfig {
     encryption_old_keys: Vec<String>,
     /// Microsoft sign-in, when `AZURE_CLIENT_ID` is set.
     pub microsoft: Option<MicrosoftConfig>,
+    /// `DRIFT_WEB_DIR`: the built web app (a directory holding `index.html`) served at `/`.
+    /// Default `frontend/dist` under the working directory when it holds a build, else none
+    /// (the API alone).
+    pub web_dir: Option<std::path::PathBuf>,
+}
+
+/// `DRIFT_WEB_DIR` when set (it must hold a build), else the default build directory if it
+/// holds one.
+fn web_dir(raw: Option<String>) -> Result<Option<std::path::PathBuf>, String> {
+    let holds_build = |dir: &std::path::Path| dir.join("index.html").is_file();
+    match raw {
+        Some(raw) => {
+            let dir = std::path::PathBuf::from(raw.trim());
+            if holds_build(&dir) {
+                Ok(Some(dir))
+            } else {
+                Err(format!(
+                    "DRIFT_WEB_DIR: {} holds no index.html; build the web app with `make frontend-build` \
+                     (it writes {DEFAULT_WEB_DIR}) or unset DRIFT_WEB_DIR to serve the API alone",
+                    dir.display()
+                ))
+            }
+        }
+        None => {
+            let dir = std::path::PathBuf::from(DEFAULT_WEB_DIR);
+            Ok(holds_build(&dir).then_some(dir))
+        }
+    }
 }
 
 /// Parses `DRIFT_CORS_ORIGINS`: each entry a bare `scheme://host[:port]` origin.
@@ -322,6 +352,7 @@ impl ApiConfig {
                 })
                 .unwrap_or_default(),
             microsoft: microsoft_from_env()?,
+            web_dir: web_dir(var("DRIFT_WEB_DIR"))?,
         })
     }
 }
@@ -343,13 +374,26 @@ impl std::fmt::Debug for ApiConfig {
             )
             .field("encryption_old_keys", &self.encryption_old_keys.len())
             .field("microsoft", &self.microsoft)
+            .field("web_dir", &self.web_dir)
             .finish()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::cors_origins;
+    use super::{cors_origins, web_dir};
+
+    #[test]
+    fn the_web_dir_must_hold_a_build() {
+        let dir = std::env::temp_dir().join(format!("drift-web-dir-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let raw = Some(dir.display().to_string());
+        let err = web_dir(raw.clone()).unwrap_err();
+        assert!(err.contains("holds no index.html"), "{err}");
+        std::fs::write(dir.join("index.html"), "<!doctype html>").unwrap();
+        assert_eq!(web_dir(raw).unwrap(), Some(dir.clone()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn cors_origins_must_be_bare_origins() {

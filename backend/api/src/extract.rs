@@ -305,7 +305,7 @@ async fn read_json_body(
 }
 
 /// Parses a query string, naming the parameter that failed.
-fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+pub(crate) fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let deserializer =
         serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|err| {

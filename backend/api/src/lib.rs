@@ -13,6 +13,7 @@ pub mod routes;
 pub mod routing;
 pub mod state;
 pub mod throttle;
+pub mod web_app;
 
 pub use app::{app, metrics, openapi, HttpOptions};
 pub use state::AppState;

@@ -113,7 +113,14 @@ fn serve() -> Result<(), String> {
     let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,
         cors_origins: config.cors_origins.clone().into(),
+        web_dir: config.web_dir.clone(),
     };
+    match &options.web_dir {
+        Some(dir) => log::info!("web app: {} at /", dir.display()),
+        None => log::info!(
+            "no web app: build it with `make frontend-build` or set DRIFT_WEB_DIR; serving the API alone"
+        ),
+    }
     let metrics = metrics();
     let runtime = actix_web::rt::System::new();
     runtime.block_on(async move {

@@ -168,6 +168,21 @@ impl ApiError {
         ApiError::Problem(ProblemKind::BadRequest, detail.into())
     }
 
+    /// What a person may read about this error: the problem's detail, else its title. Errors
+    /// of the server itself are logged here with their whole chain and shown only by title.
+    pub fn public_message(&self) -> String {
+        let problem = self.problem();
+        if problem.status >= 500 {
+            log::error!("request failed: {}", chain(self));
+        }
+        let text = problem.detail.unwrap_or(problem.title);
+        let mut chars = text.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => text,
+        }
+    }
+
     fn problem(&self) -> Problem {
         match self {
             ApiError::Core(err) => core_problem(err),

@@ -168,30 +168,19 @@ impl IntoResponses for MicrosoftLoginErrors {
     }
 }
 
-/// Errors of `GET /auth/microsoft/callback`.
+/// Errors of `GET /auth/microsoft/callback` as problem documents: a server without Microsoft
+/// sign-in, and what every route may answer. Everything that can go wrong in the sign-in
+/// itself is a redirect to the single-page app with the reason.
 pub struct MicrosoftCallbackErrors;
 
 impl IntoResponses for MicrosoftCallbackErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        const REFUSED: (ProblemKind, &str) = (
-            ProblemKind::Unauthorized,
-            "The sign-in was refused: an unknown, expired or already used state; an error from \
-             Microsoft (such as consent_required, named in `detail`); a refused authorization code; \
-             an invalid ID token; an account of another tenant; or an inactive user",
-        );
-        const LINK_CONFLICT: (ProblemKind, &str) = (
-            ProblemKind::Conflict,
-            "The Microsoft account cannot be linked: its e-mail address or username belongs to \
-             another user, or it is linked to a user of another tenant",
-        );
         problem_responses(&[
             BAD_REQUEST,
-            REFUSED,
-            MICROSOFT_NOT_FOUND,
-            LINK_CONFLICT,
-            INVALID,
-            MICROSOFT_FAILED,
-            UNAVAILABLE,
+            (
+                ProblemKind::NotFound,
+                "Microsoft sign-in is not configured on this server",
+            ),
             INTERNAL,
         ])
     }

@@ -72,8 +72,14 @@ export interface paths {
          *     sign-in started for), then finds the user by Microsoft object id, else links the tenant's
          *     not-yet-linked user with the same e-mail address, else creates a `viewer`. Inactive users
          *     are refused. Redirects to `{DRIFT_PUBLIC_URL}/auth/microsoft/done#handoff=<code>`; exchange
-         *     the code at `POST /api/v1/auth/microsoft/session` within 60 seconds. Failures, including
-         *     Microsoft's own errors such as `consent_required`, are problem documents.
+         *     the code at `POST /api/v1/auth/microsoft/session` within 60 seconds.
+         *
+         *     Failures — Microsoft's own errors such as `consent_required`, a missing, unknown, expired
+         *     or already used state, a refused code or ID token, an account of another tenant, an
+         *     inactive user — also redirect to the single-page app, as
+         *     `{DRIFT_PUBLIC_URL}/auth/microsoft/done#error=<message>` with a readable, URL-encoded
+         *     message, since a person's browser is on this page. Only a server without Microsoft sign-in
+         *     answers with a problem document (404).
          */
         get: operations["callback"];
         put?: never;
@@ -2016,10 +2022,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Signed in: to the single-page app, with a one-time hand-off code in the fragment */
+            /** @description To the single-page app: signed in, with a one-time hand-off code in the fragment; or refused, with the reason */
             302: {
                 headers: {
-                    /** @description `{DRIFT_PUBLIC_URL}/auth/microsoft/done#handoff=<code>` */
+                    /** @description `{DRIFT_PUBLIC_URL}/auth/microsoft/done#handoff=<code>`, or `{DRIFT_PUBLIC_URL}/auth/microsoft/done#error=<URL-encoded message>` */
                     Location?: string;
                     [name: string]: unknown;
                 };
@@ -2034,35 +2040,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The sign-in was refused: an unknown, expired or already used state; an error from Microsoft (such as consent_required, named in `detail`); a refused authorization code; an invalid ID token; an account of another tenant; or an inactive user */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Microsoft sign-in is not configured on this server, or no such tenant */
+            /** @description Microsoft sign-in is not configured on this server */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The Microsoft account cannot be linked: its e-mail address or username belongs to another user, or it is linked to a user of another tenant */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields, each named in `errors` */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2072,24 +2051,6 @@ export interface operations {
             };
             /** @description Unexpected server error */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Microsoft's identity platform could not be reached or answered unexpectedly */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database is unavailable */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };

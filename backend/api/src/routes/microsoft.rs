@@ -10,17 +10,19 @@
 //! 3. The app posts the code to `POST /auth/microsoft/session` and receives the same session
 //!    as a local sign-in.
 //!
-//! Errors, including Microsoft's own (`consent_required` and the like), are answered by the
-//! callback as problem documents, which a browser shows as they are.
+//! The callback is a page a browser visits, so its failures (Microsoft's own errors such as
+//! `consent_required`, a replayed or expired state, a refused account) also go back to the app,
+//! as `{DRIFT_PUBLIC_URL}/auth/microsoft/done#error=<message>`; only a server without Microsoft
+//! sign-in answers with a problem document (404).
 
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use drift_core::auth::microsoft::{self as core, NewLogin};
 use drift_core::auth::{AuthError, Session};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::extract::{JsonBody, QueryParams};
+use crate::extract::{parse_query, JsonBody, QueryParams};
 use crate::oidc::MicrosoftSignIn;
 use crate::problem::{ApiError, ApiResult, ProblemKind};
 use crate::responses::{MicrosoftCallbackErrors, MicrosoftLoginErrors, MicrosoftSessionErrors};
@@ -161,29 +163,68 @@ fn audit_refused(tenant: Option<i64>, account: Option<&str>, err: &ApiError) {
 /// sign-in started for), then finds the user by Microsoft object id, else links the tenant's
 /// not-yet-linked user with the same e-mail address, else creates a `viewer`. Inactive users
 /// are refused. Redirects to `{DRIFT_PUBLIC_URL}/auth/microsoft/done#handoff=<code>`; exchange
-/// the code at `POST /api/v1/auth/microsoft/session` within 60 seconds. Failures, including
-/// Microsoft's own errors such as `consent_required`, are problem documents.
+/// the code at `POST /api/v1/auth/microsoft/session` within 60 seconds.
+///
+/// Failures — Microsoft's own errors such as `consent_required`, a missing, unknown, expired
+/// or already used state, a refused code or ID token, an account of another tenant, an
+/// inactive user — also redirect to the single-page app, as
+/// `{DRIFT_PUBLIC_URL}/auth/microsoft/done#error=<message>` with a readable, URL-encoded
+/// message, since a person's browser is on this page. Only a server without Microsoft sign-in
+/// answers with a problem document (404).
 #[utoipa::path(
     tag = "auth",
     security(()),
     params(CallbackQuery),
     responses(
-        (status = 302, description = "Signed in: to the single-page app, with a one-time hand-off code in the fragment",
-            headers(("Location" = String, description = "`{DRIFT_PUBLIC_URL}/auth/microsoft/done#handoff=<code>`"))),
+        (status = 302, description = "To the single-page app: signed in, with a one-time hand-off code in the fragment; or refused, with the reason",
+            headers(("Location" = String, description = "`{DRIFT_PUBLIC_URL}/auth/microsoft/done#handoff=<code>`, or `{DRIFT_PUBLIC_URL}/auth/microsoft/done#error=<URL-encoded message>`"))),
         MicrosoftCallbackErrors
     )
 )]
 #[get("/auth/microsoft/callback")]
-async fn callback(
-    state: web::Data<AppState>,
-    query: QueryParams<CallbackQuery>,
-) -> ApiResult<HttpResponse> {
+async fn callback(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let microsoft = configured(&state)?;
-    let query = query.0;
+    let public_url = &microsoft.config().public_url;
+    // Parsed here rather than by an extractor, so that a malformed query goes back to the app
+    // like every other failure.
+    let outcome = match parse_query::<CallbackQuery>(req.query_string()) {
+        Ok(query) => complete(&state, microsoft, query).await,
+        Err(err) => {
+            audit_refused(None, None, &err);
+            Err(err)
+        }
+    };
+    let fragment = match outcome {
+        Ok(handoff) => format!("handoff={handoff}"),
+        // A browser is on this page: send it back to the app with words, not a JSON document.
+        Err(err) => form_urlencoded::Serializer::new(String::new())
+            .append_pair("error", &err.public_message())
+            .finish(),
+    };
+    Ok(HttpResponse::Found()
+        .insert_header((
+            header::LOCATION,
+            format!("{public_url}/auth/microsoft/done#{fragment}"),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        // The callback URL holds the authorization code: never send it on as a referrer.
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .finish())
+}
+
+/// The callback's work: the hand-off code of the signed-in user, or why the sign-in was
+/// refused (written to the audit log here).
+async fn complete(
+    state: &AppState,
+    microsoft: &MicrosoftSignIn,
+    query: CallbackQuery,
+) -> ApiResult<String> {
     let Some(login_state) = query.state.filter(|s| !s.is_empty()) else {
-        return Err(ApiError::bad_request(
+        let err = ApiError::bad_request(
             "the callback has no state parameter; start the sign-in at /api/v1/auth/microsoft/login",
-        ));
+        );
+        audit_refused(None, None, &err);
+        return Err(err);
     };
     let (auth, now) = (state.auth.clone(), state.now());
     // The sign-in is spent by its first callback, whatever the outcome.
@@ -222,17 +263,7 @@ async fn callback(
         tenant_id,
         signed_in.linked.as_str()
     );
-    let done = format!(
-        "{}/auth/microsoft/done#handoff={}",
-        microsoft.config().public_url,
-        signed_in.handoff
-    );
-    Ok(HttpResponse::Found()
-        .insert_header((header::LOCATION, done))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        // The callback URL holds the authorization code: never send it on as a referrer.
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .finish())
+    Ok(signed_in.handoff)
 }
 
 /// The one-time code of a completed Microsoft sign-in.
