@@ -69,7 +69,7 @@ export function LoginPage() {
             {error}
           </p>
         )}
-        <form onSubmit={submit} aria-label="Sign in with a local account">
+        <form onSubmit={submit} aria-label="Sign in with a password">
           <label>
             Username or e-mail
             <input

@@ -42,6 +42,7 @@ function Probe() {
       <output data-testid="values">{JSON.stringify(values)}</output>
       <output data-testid="search">{location.search}</output>
       <button onClick={() => set({ source: "intune" }, { drop: ["cursor"] })}>intune</button>
+      <button onClick={() => (set({ source: "arm" }), set({ search: "vault" }))}>two at once</button>
     </>
   );
 }
@@ -56,5 +57,15 @@ describe("useQueryState", () => {
     expect(JSON.parse(screen.getByTestId("values").textContent!)).toMatchObject({ search: "mfa", source: "" });
     await act(async () => screen.getByText("intune").click());
     expect(screen.getByTestId("search").textContent).toBe("?search=mfa&source=intune");
+  });
+
+  it("keeps both of two changes made before the next render", async () => {
+    render(
+      <MemoryRouter initialEntries={["/x?search=mfa"]}>
+        <Probe />
+      </MemoryRouter>,
+    );
+    await act(async () => screen.getByText("two at once").click());
+    expect(screen.getByTestId("search").textContent).toBe("?search=vault&source=arm");
   });
 });

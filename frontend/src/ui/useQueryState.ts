@@ -3,7 +3,7 @@
 //
 // Each field has a parser and a default; a value equal to its default is left out of the URL,
 // so the plain screen has a plain address. Parameters a screen does not declare are kept.
-import { useCallback, useMemo } from "react";
+import { useCallback, useMemo, useRef } from "react";
 import { useSearchParams } from "react-router-dom";
 
 /** How one query parameter maps to a typed value. */
@@ -103,12 +103,16 @@ export function useQueryState<S extends Record<string, Param<unknown>>>(
 ): [ParamValues<S>, (patch: Partial<ParamValues<S>>, options?: SetOptions) => void] {
   const [params, setParams] = useSearchParams();
   const values = useMemo(() => readParams(schema, params), [schema, params]);
+  // React Router hands a functional update the query of the last render, so two changes
+  // before the next render (two quick filter changes) would lose the first. Build on the
+  // last query written instead, until the router shows a newer one.
+  const latest = useRef({ seen: params, current: params });
+  if (latest.current.seen !== params) latest.current = { seen: params, current: params };
   const set = useCallback(
     (patch: Partial<ParamValues<S>>, options: SetOptions = {}) => {
-      setParams((current) => writeParams(schema, current, patch, options.drop), {
-        replace: options.replace,
-        state: options.state,
-      });
+      const next = writeParams(schema, latest.current.current, patch, options.drop);
+      latest.current.current = next;
+      setParams(next, { replace: options.replace, state: options.state });
     },
     [schema, setParams],
   );
