@@ -42,6 +42,10 @@ pub struct PollRun {
     /// audit record was written and its UPN or app name. Changes of resources not in it are
     /// recorded as made by `unknown`.
     pub actors: HashMap<String, (UtcTime, String)>,
+    /// Resource types (lower case) whose listing the service would not give this poll (Graph
+    /// beta answering 403 or 404 for settings-catalog policies): the listing of those types is
+    /// not complete, so [`finish_listing`] deletes none of their stored resources.
+    pub unlisted_types: HashSet<String>,
 }
 
 impl PollRun {
@@ -97,6 +101,7 @@ pub fn begin(conn: &mut DbConnection, tenant_id: i64, source: Source) -> CoreRes
         seen: HashSet::new(),
         last_success_at,
         actors: HashMap::new(),
+        unlisted_types: HashSet::new(),
     })
 }
 
@@ -257,15 +262,23 @@ pub fn finish_listing(
 ) -> CoreResult<PageOutcome> {
     let outcome = conn.transaction(|conn| {
         // Ids first: only the documents of the missing resources are read.
-        let live: Vec<(i64, String)> = configurations::table
+        let live: Vec<(i64, String, String)> = configurations::table
             .filter(configurations::tenant_id.eq(run.tenant_id))
             .filter(configurations::source.eq(run.source))
             .filter(configurations::deleted_at.is_null())
-            .select((configurations::id, configurations::resource_id))
+            .select((
+                configurations::id,
+                configurations::resource_id,
+                configurations::resource_type,
+            ))
             .load(conn)?;
         let missing: Vec<(i64, String)> = live
             .into_iter()
-            .filter(|(_, resource_id)| !run.seen.contains(resource_id))
+            .filter(|(_, resource_id, resource_type)| {
+                !run.seen.contains(resource_id)
+                    && !run.unlisted_types.contains(&resource_type.to_lowercase())
+            })
+            .map(|(id, resource_id, _)| (id, resource_id))
             .collect();
         let mut outcome = PageOutcome::default();
         for (id, resource_id) in missing {
