@@ -46,7 +46,7 @@ openapi: ## Regenerate openapi/openapi.json from the code
 openapi-check: deps ## Fail when openapi/openapi.json differs from what the code generates
 	$(CARGO) test -q -p drift-api --test openapi
 
-bench: deps ## Measure the API, the simulator and the drift engine (BENCH_ARGS="--only drift" for one part)
+bench: deps ## Measure the API, the simulator, the drift engine and the worker binary (BENCH_ARGS="--only worker" for one part)
 	@scripts/bench.sh
 
 clean: ## Remove build output and the local SQLite database
