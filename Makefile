@@ -82,7 +82,7 @@ frontend-build: frontend-deps ## Build the web app into frontend/dist (served by
 e2e: build frontend-build ## The web app end to end in headless Chromium against the API, worker and simulator; screenshots in $(E2E_SCREENSHOT_DIR)
 	E2E_SCREENSHOT_DIR="$(E2E_SCREENSHOT_DIR)" scripts/e2e.sh
 
-bench: deps ## Measure the API, the simulator and the drift engine (BENCH_ARGS="--only drift" for one part)
+bench: deps ## Measure the API, the simulator, the drift engine and the worker binary (BENCH_ARGS="--only worker" for one part)
 	@scripts/bench.sh
 
 clean: ## Remove build output and the local SQLite database

@@ -267,6 +267,9 @@ on_both_backends! {
                 "last_updated": ts(r.minutes),
                 "content_hash": format!("hash-{}", r.resource_id),
                 "deleted_at": null,
+                "last_change_at": null,
+                "last_change_type": null,
+                "last_change_severity": null,
             })
         };
         let page = app.get(&configurations_path(tenant)).await.expect(200);
@@ -708,5 +711,65 @@ on_both_backends! {
         assert_eq!(list_ids(&app, &format!("{}/{b_ca}/history", configurations_path(b))).await, [b_h[5], b_h[2], b_h[0]]);
         app.get(&format!("{}/{b_ca}/history", configurations_path(a))).await.expect_problem(404, "not-found");
         app.get(&format!("{}/{}", history_path(a), b_h[0])).await.expect_problem(404, "not-found");
+    }
+
+    async fn sorts_and_filters_by_last_change_with_never_changed_resources_last(app: TestApp) {
+        let tenant = app.tenant("Contoso", 1).await;
+        // ca: last changed at 5 (deleted, unrated); storage and device both at 3.
+        let ([ca, storage, device], _) = seed_history(&app, tenant);
+        let quiet = |id: &'static str| Resource { source: Source::Entra, resource_type: CA_POLICY, resource_id: id, name: id, minutes: 9 };
+        let n1 = store(&app, tenant, &quiet("never-1"));
+        let n2 = store(&app, tenant, &quiet("never-2"));
+        let path = configurations_path(tenant);
+
+        let summary = app.get(&format!("{path}?sort=id")).await.expect(200);
+        let by_id: std::collections::HashMap<i64, &Value> = summary["items"].as_array().unwrap().iter().map(|c| (c["id"].as_i64().unwrap(), c)).collect();
+        assert_eq!(by_id[&ca]["last_change_at"], json!(ts(5)));
+        assert_eq!(by_id[&ca]["last_change_type"], "deleted");
+        assert_eq!(by_id[&ca]["last_change_severity"], Value::Null);
+        assert_eq!(by_id[&storage]["last_change_type"], "updated");
+        assert_eq!(by_id[&storage]["last_change_severity"], "critical");
+        assert_eq!(by_id[&device]["last_change_at"], json!(ts(3)));
+        assert_eq!(by_id[&n1]["last_change_at"], Value::Null);
+        let full = app.get(&format!("{path}/{storage}")).await.expect(200);
+        assert_eq!(full["last_change_at"], json!(ts(3)));
+
+        // Oldest change first, ties by id; resources never changed come last either way.
+        let ascending = [storage, device, ca, n1, n2];
+        let descending = [ca, device, storage, n2, n1];
+        assert_eq!(list_ids(&app, &format!("{path}?sort=last_change_at")).await, ascending);
+        assert_eq!(list_ids(&app, &format!("{path}?sort=-last_change_at")).await, descending);
+        // Every page size walks the same order through the cursors, across the nulls too.
+        for (sort, expected) in [("last_change_at", ascending), ("-last_change_at", descending)] {
+            for limit in 1..=4 {
+                let mut seen = Vec::new();
+                let mut cursor: Option<String> = None;
+                loop {
+                    let mut url = format!("{path}?sort={sort}&limit={limit}");
+                    if let Some(c) = &cursor {
+                        url.push_str(&format!("&cursor={c}"));
+                    }
+                    let page = app.get(&url).await.expect(200);
+                    seen.extend(ids(&page["items"]));
+                    match page["next_cursor"].as_str() {
+                        Some(next) => cursor = Some(next.to_owned()),
+                        None => break,
+                    }
+                }
+                assert_eq!(seen, expected, "sort={sort} limit={limit}");
+            }
+        }
+
+        // changed_since: the newest change at or after the instant; never-changed never match.
+        assert_eq!(list_ids(&app, &format!("{path}?sort=id&changed_since={}", ts(3))).await, [ca, storage, device]);
+        assert_eq!(list_ids(&app, &format!("{path}?sort=id&changed_since={}", ts(4))).await, [ca]);
+        assert_eq!(list_ids(&app, &format!("{path}?sort=id&changed_since={}", ts(6))).await, Vec::<i64>::new());
+        let problem = app.get(&format!("{path}?changed_since=yesterday")).await.expect_problem(422, "validation-failed");
+        assert_eq!(Reply::error_fields(&problem), ["changed_since"]);
+
+        // An older change recorded late leaves the newest in place.
+        record(&app, tenant, &Change { configuration: ca, minutes: 1, change_type: ChangeType::Updated, changed_by: "late", severity: Some(Severity::Low) });
+        let got = app.get(&format!("{path}/{ca}")).await.expect(200);
+        assert_eq!(got["last_change_type"], "deleted");
     }
 }

@@ -66,7 +66,7 @@ async fn index(req: HttpRequest) -> HttpResponse {
             "POST /_sim/changes": "apply one change now: {tenant_id?, target?: {kind: graph, collection} | {kind: authentication_methods_policy} | {kind: arm}, change?: create|update|delete|volatile, resource_id?, actor?, actor_is_app?}",
             "POST /_sim/changes/random?count=N": "apply N random changes now",
             "GET /_sim/ground-truth?since=RFC3339": "every change the simulator made",
-            "GET|POST|DELETE /_sim/faults, DELETE /_sim/faults/{id}": "fault rules: {endpoint, fault: {type: throttle|service_unavailable|gateway_timeout|slow|drop_connection|truncate_body|expired_token|next_link_fails_once|page_cap, …}, probability?, count?}"
+            "GET|POST|DELETE /_sim/faults, DELETE /_sim/faults/{id}": "fault rules: {endpoint, fault: {type: throttle|service_unavailable|gateway_timeout|slow|drop_connection|truncate_body|expired_token|next_link_fails_once|page_cap|refuse (status, code, message?), …}, probability?, count?}"
         }
     }))
 }

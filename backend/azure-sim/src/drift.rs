@@ -297,6 +297,31 @@ fn edit(collection: Collection, entity: &mut Value, rng: &mut impl Rng) -> Vec<S
             object.insert("appRoleAssignmentRequired".into(), json!(!required));
             vec!["appRoleAssignmentRequired".into()]
         }
+        Collection::SettingsCatalogPolicies => {
+            // Flip one choice setting (`…_0` ↔ `…_1`).
+            let settings = object
+                .get_mut("settings")
+                .and_then(Value::as_array_mut)
+                .filter(|s| !s.is_empty());
+            if let Some(settings) = settings {
+                let n = rng.gen_range(0..settings.len());
+                let value = &mut settings[n]["settingInstance"]["choiceSettingValue"]["value"];
+                if let Some(text) = value.as_str() {
+                    let flipped = match text.strip_suffix("_1") {
+                        Some(stem) => format!("{stem}_0"),
+                        None => format!("{}_1", text.trim_end_matches("_0")),
+                    };
+                    *value = json!(flipped);
+                }
+                vec!["settings".into()]
+            } else {
+                object.insert(
+                    "description".into(),
+                    json!(format!("Changed {}", rng.gen::<u16>())),
+                );
+                vec!["description".into()]
+            }
+        }
         Collection::DeviceConfigurations | Collection::CompliancePolicies => {
             let field = ["passwordMinimumLength", "passcodeMinimumLength"]
                 .into_iter()
@@ -372,6 +397,9 @@ fn graph_change(
             let n = items.len() + rng.gen_range(1000..9000);
             let mut entity = match collection {
                 Collection::ConditionalAccessPolicies => ca_policy(rng, n, now, &users, &locations),
+                Collection::SettingsCatalogPolicies => {
+                    crate::world::settings_catalog_policy(rng, n, now).1
+                }
                 Collection::DeviceConfigurations | Collection::CompliancePolicies => {
                     intune_policy(
                         rng,

@@ -35,6 +35,14 @@ pub enum FaultKind {
     NextLinkFailsOnce,
     /// Pages are cut to at most `max` items, whatever `$top` asks for.
     PageCap { max: usize },
+    /// The service's own error body with this status and code: e.g. 403 `Forbidden` for an
+    /// API the app may not call in that tenant, 404 for one that does not exist there.
+    Refuse {
+        status: u16,
+        code: String,
+        #[serde(default)]
+        message: Option<String>,
+    },
 }
 
 /// When a rule fires: on each matching request with a probability, or on the next `count`
@@ -71,6 +79,11 @@ impl FaultRule {
         if let FaultKind::PageCap { max: 0 } = self.fault {
             return Err("page_cap max must be at least 1".into());
         }
+        if let FaultKind::Refuse { status, code, .. } = &self.fault {
+            if !(400..=599).contains(status) || code.is_empty() {
+                return Err("refuse needs an error status (400-599) and a code".into());
+            }
+        }
         Ok(())
     }
 
@@ -103,7 +116,8 @@ fn applies(kind: &FaultKind, stage: Stage) -> bool {
             | FaultKind::ServiceUnavailable { .. }
             | FaultKind::GatewayTimeout
             | FaultKind::Slow { .. }
-            | FaultKind::ExpiredToken,
+            | FaultKind::ExpiredToken
+            | FaultKind::Refuse { .. },
             Stage::Request { .. },
         ) => true,
         _ => false,

@@ -92,6 +92,20 @@ where
                     };
                     return Ok(req.into_response(unauthorized(resource, &AuthFailure::Expired)));
                 }
+                Some(FaultKind::Refuse {
+                    status,
+                    code,
+                    message,
+                }) => {
+                    let status = actix_web::http::StatusCode::from_u16(status)
+                        .unwrap_or(actix_web::http::StatusCode::FORBIDDEN);
+                    let message = message.unwrap_or_else(|| "Refused by an injected fault.".into());
+                    let response = match kind {
+                        Service::Arm => crate::errors::arm_error(status, &code, &message),
+                        _ => crate::errors::graph_error(status, &code, &message),
+                    };
+                    return Ok(req.into_response(response));
+                }
                 Some(FaultKind::Slow { delay_ms }) => {
                     actix_web::rt::time::sleep(Duration::from_millis(delay_ms)).await
                 }

@@ -22,6 +22,9 @@ pub struct WorldConfig {
     pub named_locations: usize,
     pub applications: usize,
     pub intune_policies: usize,
+    /// Intune settings-catalog policies (Graph beta `deviceManagement/configurationPolicies`)
+    /// per tenant, each with its settings.
+    pub settings_catalog_policies: usize,
     pub subscriptions: usize,
     pub arm_resources: usize,
     /// Sign-in events per minute and tenant (generated lazily, never stored).
@@ -55,6 +58,7 @@ impl Default for WorldConfig {
             named_locations: 12,
             applications: 40,
             intune_policies: 300,
+            settings_catalog_policies: 6,
             subscriptions: 3,
             arm_resources: 2_500,
             signins_per_minute: 60,
@@ -80,10 +84,12 @@ pub enum Collection {
     ServicePrincipals,
     DeviceConfigurations,
     CompliancePolicies,
+    /// Intune settings-catalog policies: Graph **beta** only.
+    SettingsCatalogPolicies,
 }
 
 impl Collection {
-    pub const ALL: [Collection; 7] = [
+    pub const ALL: [Collection; 8] = [
         Collection::ConditionalAccessPolicies,
         Collection::NamedLocations,
         Collection::RoleAssignments,
@@ -91,9 +97,15 @@ impl Collection {
         Collection::ServicePrincipals,
         Collection::DeviceConfigurations,
         Collection::CompliancePolicies,
+        Collection::SettingsCatalogPolicies,
     ];
 
-    /// The Graph v1.0 path of the collection.
+    /// Whether Graph serves it under `/beta` only (not under `/v1.0`).
+    pub fn beta_only(self) -> bool {
+        self == Collection::SettingsCatalogPolicies
+    }
+
+    /// The Graph path of the collection (below `/v1.0/`, or `/beta/` for [`Self::beta_only`]).
     pub fn path(self) -> &'static str {
         match self {
             Collection::ConditionalAccessPolicies => "identity/conditionalAccess/policies",
@@ -103,13 +115,16 @@ impl Collection {
             Collection::ServicePrincipals => "servicePrincipals",
             Collection::DeviceConfigurations => "deviceManagement/deviceConfigurations",
             Collection::CompliancePolicies => "deviceManagement/deviceCompliancePolicies",
+            Collection::SettingsCatalogPolicies => "deviceManagement/configurationPolicies",
         }
     }
 
     /// The source the product files it under.
     pub fn source(self) -> &'static str {
         match self {
-            Collection::DeviceConfigurations | Collection::CompliancePolicies => "intune",
+            Collection::DeviceConfigurations
+            | Collection::CompliancePolicies
+            | Collection::SettingsCatalogPolicies => "intune",
             _ => "entra",
         }
     }
@@ -124,6 +139,9 @@ impl Collection {
             Collection::ServicePrincipals => "microsoft.graph.servicePrincipal",
             Collection::DeviceConfigurations => "microsoft.graph.deviceConfiguration",
             Collection::CompliancePolicies => "microsoft.graph.deviceCompliancePolicy",
+            Collection::SettingsCatalogPolicies => {
+                "microsoft.graph.deviceManagementConfigurationPolicy"
+            }
         }
     }
 
@@ -133,7 +151,9 @@ impl Collection {
             Collection::ConditionalAccessPolicies | Collection::NamedLocations => {
                 "Conditional Access"
             }
-            Collection::DeviceConfigurations | Collection::CompliancePolicies => "Intune",
+            Collection::DeviceConfigurations
+            | Collection::CompliancePolicies
+            | Collection::SettingsCatalogPolicies => "Intune",
             _ => "Core Directory",
         }
     }
@@ -147,6 +167,7 @@ impl Collection {
             Collection::ServicePrincipals => "service principal",
             Collection::DeviceConfigurations => "DeviceConfiguration",
             Collection::CompliancePolicies => "DeviceCompliancePolicy",
+            Collection::SettingsCatalogPolicies => "DeviceManagementConfigurationPolicy",
         }
     }
 }
@@ -481,6 +502,13 @@ fn generate_tenant(
     }
     collections.insert(Collection::DeviceConfigurations, configurations);
     collections.insert(Collection::CompliancePolicies, compliance);
+    // From a generator of its own, so that adding these policies left the rest of a seeded
+    // world as it was.
+    let mut catalog_rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x5e77_1265 ^ index as u64);
+    let catalog: BTreeMap<String, Value> = (0..config.settings_catalog_policies)
+        .map(|i| settings_catalog_policy(&mut catalog_rng, i, epoch))
+        .collect();
+    collections.insert(Collection::SettingsCatalogPolicies, catalog);
 
     let subscriptions: Vec<SimSubscription> = (0..config.subscriptions.max(1))
         .map(|i| SimSubscription {
@@ -602,6 +630,68 @@ pub fn intune_policy(rng: &mut impl Rng, i: usize, epoch: DateTime<Utc>) -> (Str
             "passcodeRequired": true, "passcodeMinimumLength": 6, "securityBlockJailbrokenDevices": true, "osMinimumVersion": "17.0"})
         }
     };
+    (id, policy)
+}
+
+/// The settings of the settings-catalog policies the simulator generates: (setting definition,
+/// choice value prefix).
+const CATALOG_SETTINGS: [&str; 4] = [
+    "device_vendor_msft_policy_config_defender_allowrealtimemonitoring",
+    "device_vendor_msft_policy_config_defender_allowcloudprotection",
+    "device_vendor_msft_policy_config_browser_allowpasswordmanager",
+    "device_vendor_msft_policy_config_experience_allowcortana",
+];
+
+/// One choice setting of a settings-catalog policy, as
+/// `GET /beta/deviceManagement/configurationPolicies/{id}/settings` lists it.
+pub fn catalog_setting(index: usize, definition: &str, on: bool) -> Value {
+    json!({
+        "id": index.to_string(),
+        "settingInstance": {
+            "@odata.type": "#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance",
+            "settingDefinitionId": definition,
+            "settingInstanceTemplateReference": null,
+            "choiceSettingValue": {
+                "settingValueTemplateReference": null,
+                "value": format!("{definition}_{}", u8::from(on)),
+                "children": []
+            }
+        }
+    })
+}
+
+/// An Intune settings-catalog policy (Graph beta `deviceManagementConfigurationPolicy`). Its
+/// settings are kept under `settings`, which the simulator serves only through the policy's
+/// `settings` navigation (lists leave it out, as Graph does without `$expand`).
+pub fn settings_catalog_policy(
+    rng: &mut impl Rng,
+    i: usize,
+    epoch: DateTime<Utc>,
+) -> (String, Value) {
+    let id = guid(rng);
+    let created = epoch - Duration::days(rng.gen_range(10..400));
+    let modified = (created + Duration::hours(rng.gen_range(1..2000))).min(epoch);
+    let count = 1 + i % CATALOG_SETTINGS.len();
+    let settings: Vec<Value> = CATALOG_SETTINGS[..count]
+        .iter()
+        .enumerate()
+        .map(|(n, definition)| catalog_setting(n, definition, rng.gen_bool(0.5)))
+        .collect();
+    let policy = json!({
+        "id": id,
+        "name": format!("Settings catalog - Windows baseline {i}"),
+        "description": "",
+        "platforms": "windows10",
+        "technologies": "mdm",
+        "createdDateTime": timestamp(created),
+        "lastModifiedDateTime": timestamp(modified),
+        "settingCount": count,
+        "creationSource": null,
+        "roleScopeTagIds": ["0"],
+        "isAssigned": false,
+        "templateReference": {"templateId": "", "templateFamily": "none", "templateDisplayName": null, "templateDisplayVersion": null},
+        "settings": settings
+    });
     (id, policy)
 }
 

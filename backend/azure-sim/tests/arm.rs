@@ -1169,3 +1169,52 @@ async fn resource_graph_faults_hit_follow_up_pages() {
     assert_eq!(rows.len(), 300);
     assert_eq!(ids(&rows).into_iter().collect::<HashSet<_>>().len(), 300);
 }
+
+#[actix_web::test]
+async fn resource_graph_takes_at_most_1000_subscriptions_per_request() {
+    let sim = start(
+        WorldConfig {
+            tenants: 1,
+            subscriptions: 1001,
+            ..world(2002)
+        },
+        SimOptions::default(),
+    )
+    .await;
+    let token = sim.arm_token(0).await;
+    let all = sim.subscriptions(0);
+    assert_eq!(all.len(), 1001);
+    let body = assert_arm_error(
+        sim.graph(&token, json!({"query": "resources", "subscriptions": all}))
+            .await,
+        400,
+        "BadRequest",
+    )
+    .await;
+    assert_eq!(body["error"]["details"][0]["code"], "TooManySubscriptions");
+    // Two batches list every resource once between them.
+    let mut seen = Vec::new();
+    for batch in all.chunks(1000) {
+        let mut skip_token: Option<String> = None;
+        loop {
+            let mut options = json!({"$top": 1000, "resultFormat": "objectArray"});
+            if let Some(t) = &skip_token {
+                options["$skipToken"] = json!(t);
+            }
+            let page = sim
+                .graph_ok(
+                    &token,
+                    json!({"query": "resources", "subscriptions": batch, "options": options}),
+                )
+                .await;
+            seen.extend(ids(page["data"].as_array().unwrap()));
+            skip_token = page["$skipToken"].as_str().map(str::to_owned);
+            if skip_token.is_none() {
+                break;
+            }
+        }
+    }
+    let unique: std::collections::BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len());
+    assert_eq!(seen.len(), 2002);
+}

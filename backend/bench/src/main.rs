@@ -1,11 +1,13 @@
 //! `drift-bench`: API latency and throughput on a tenant with many configurations, on SQLite
 //! and PostgreSQL, beside the cost of OFFSET pagination (what a typical CRUD API does) at the
 //! same depth; the Azure simulator's page rate; and the drift engine's throughput on as many
-//! simulated resources (`drift`).
+//! simulated resources (`drift`); and the `drift-worker` binary polling a simulated tenant of as
+//! many ARM resources (first poll, unchanged re-poll, sign-in ingestion: `worker`).
 //!
-//! Usage: `drift-bench [--configurations N] [--seconds S] [--concurrency C] [--backend sqlite|postgres|both] [--only api|sim|drift|all]`
+//! Usage: `drift-bench [--configurations N] [--seconds S] [--concurrency C] [--backend sqlite|postgres|both] [--only api|sim|drift|worker|all]`
 
 mod drift;
+mod worker;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -26,7 +28,7 @@ struct Options {
     seconds: u64,
     concurrency: usize,
     backends: Vec<&'static str>,
-    /// Which benchmarks: `api`, `sim`, `drift` or `all`.
+    /// Which benchmarks: `api`, `sim`, `drift`, `worker` or `all`.
     only: String,
 }
 
@@ -69,8 +71,8 @@ fn parse_options() -> Result<Options, String> {
             }
             "--only" => {
                 options.only = value()?;
-                if !["api", "sim", "drift", "all"].contains(&options.only.as_str()) {
-                    return Err("--only must be api, sim, drift or all".into());
+                if !["api", "sim", "drift", "worker", "all"].contains(&options.only.as_str()) {
+                    return Err("--only must be api, sim, drift, worker or all".into());
                 }
             }
             other => return Err(format!("unknown argument {other}")),
@@ -477,6 +479,18 @@ async fn main() {
     if runs("drift") {
         if let Err(message) = drift::bench_drift(options.configurations) {
             eprintln!("drift-bench: drift engine: {message}");
+            std::process::exit(1);
+        }
+    }
+    if runs("worker") {
+        let (resources, backends) = (options.configurations, options.backends.clone());
+        let result =
+            tokio::task::spawn_blocking(move || worker::bench_worker(resources, &backends))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r);
+        if let Err(message) = result {
+            eprintln!("drift-bench: worker: {message}");
             std::process::exit(1);
         }
     }

@@ -9,7 +9,7 @@ use crate::db::schema::configurations;
 use crate::db::{fold, like_pattern, DbConnection};
 use crate::error::{conflict_on_unique, CoreError, CoreResult};
 use crate::pagination::{sort_key_text, Page, PageRequest, Sort};
-use crate::types::Source;
+use crate::types::{ChangeType, Severity, Source};
 use crate::{keyset, sort_orders, Json, UtcTime};
 
 /// A polled resource and its current state.
@@ -31,6 +31,13 @@ pub struct Configuration {
     pub content_hash: String,
     /// When the resource disappeared from a complete listing; null while it exists.
     pub deleted_at: Option<UtcTime>,
+    /// When its newest recorded change happened; null while it has no history (it is as the
+    /// baseline found it).
+    pub last_change_at: Option<UtcTime>,
+    /// What its newest recorded change was.
+    pub last_change_type: Option<ChangeType>,
+    /// How its newest recorded change was rated against the tenant's drift thresholds.
+    pub last_change_severity: Option<Severity>,
 }
 
 /// A configuration without its document, as lists return it.
@@ -45,6 +52,10 @@ pub struct ConfigurationSummary {
     pub last_updated: UtcTime,
     pub content_hash: String,
     pub deleted_at: Option<UtcTime>,
+    /// When its newest recorded change happened; null while it has no history.
+    pub last_change_at: Option<UtcTime>,
+    pub last_change_type: Option<ChangeType>,
+    pub last_change_severity: Option<Severity>,
 }
 
 type SummaryColumns = (
@@ -57,6 +68,9 @@ type SummaryColumns = (
     configurations::last_updated,
     configurations::content_hash,
     configurations::deleted_at,
+    configurations::last_change_at,
+    configurations::last_change_type,
+    configurations::last_change_severity,
 );
 
 const SUMMARY_COLUMNS: SummaryColumns = (
@@ -69,6 +83,9 @@ const SUMMARY_COLUMNS: SummaryColumns = (
     configurations::last_updated,
     configurations::content_hash,
     configurations::deleted_at,
+    configurations::last_change_at,
+    configurations::last_change_type,
+    configurations::last_change_severity,
 );
 
 /// A resource as observed by a poll, to be stored.
@@ -136,6 +153,7 @@ sort_orders! {
         ResourceName => "resource_name",
         ResourceType => "resource_type",
         LastUpdated => "last_updated",
+        LastChangeAt => "last_change_at",
         Id => "id",
     } default ResourceName false
 }
@@ -166,6 +184,9 @@ pub struct ConfigurationFilter {
     pub state: Option<ConfigurationState>,
     /// Only resources whose stored state changed at or after this instant.
     pub updated_since: Option<UtcTime>,
+    /// Only resources whose newest recorded change (`last_change_at`) is at or after this
+    /// instant; resources without history never match.
+    pub changed_since: Option<UtcTime>,
 }
 
 pub fn list(
@@ -206,6 +227,9 @@ pub fn list(
     if let Some(since) = filter.updated_since {
         query = query.filter(configurations::last_updated.ge(since));
     }
+    if let Some(since) = filter.changed_since {
+        query = query.filter(configurations::last_change_at.ge(since));
+    }
     let query = match sort.field {
         ConfigurationSortField::ResourceName => keyset!(
             query,
@@ -228,6 +252,9 @@ pub fn list(
             sort.descending,
             page.after::<UtcTime>(&sort_text)?
         ),
+        ConfigurationSortField::LastChangeAt => {
+            last_change_keyset(query, sort.descending, page.after(&sort_text)?)
+        }
         ConfigurationSortField::Id => keyset!(
             query,
             configurations::id,
@@ -242,7 +269,45 @@ pub fn list(
             ConfigurationSortField::ResourceName => (serde_json::json!(c.resource_name), c.id),
             ConfigurationSortField::ResourceType => (serde_json::json!(c.resource_type), c.id),
             ConfigurationSortField::LastUpdated => (serde_json::json!(c.last_updated), c.id),
+            ConfigurationSortField::LastChangeAt => (serde_json::json!(c.last_change_at), c.id),
             ConfigurationSortField::Id => (serde_json::json!(c.id), c.id),
         }
     }))
+}
+
+type BoxedSummaries<'a, ST> =
+    configurations::BoxedQuery<'a, crate::db::connection::MultiBackend, ST>;
+
+/// Keyset order on the nullable `last_change_at`: resources never changed (null) come after the
+/// changed ones in both directions, ordered by id among themselves. The two backends sort nulls
+/// differently (PostgreSQL last when ascending, SQLite first), so the order is spelled out with
+/// `last_change_at IS NULL` as the leading key rather than left to either.
+fn last_change_keyset<ST: 'static>(
+    query: BoxedSummaries<'_, ST>,
+    descending: bool,
+    after: Option<(Option<UtcTime>, i64)>,
+) -> BoxedSummaries<'_, ST> {
+    let column = configurations::last_change_at;
+    let id = configurations::id;
+    let query = if descending {
+        query.order((column.is_null().asc(), column.desc(), id.desc()))
+    } else {
+        query.order((column.is_null().asc(), column.asc(), id.asc()))
+    };
+    match after {
+        None => query,
+        // The cursor is inside the null group: only nulls follow, by id.
+        Some((None, last_id)) if descending => query.filter(column.is_null().and(id.lt(last_id))),
+        Some((None, last_id)) => query.filter(column.is_null().and(id.gt(last_id))),
+        Some((Some(key), last_id)) if descending => query.filter(
+            column.is_null().or(column
+                .is_not_null()
+                .and(column.lt(key).or(column.eq(key).and(id.lt(last_id))))),
+        ),
+        Some((Some(key), last_id)) => query.filter(
+            column.is_null().or(column
+                .is_not_null()
+                .and(column.gt(key).or(column.eq(key).and(id.gt(last_id))))),
+        ),
+    }
 }

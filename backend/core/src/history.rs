@@ -100,6 +100,23 @@ pub fn record(conn: &mut DbConnection, tenant_id: i64, entry: &NewHistoryEntry) 
             entry.configuration_id,
         ));
     }
+    // The configuration keeps its newest change for the configurations list (sorting and
+    // showing drift without a history lookup per row); an older entry recorded late leaves it.
+    diesel::update(
+        configurations::table
+            .filter(configurations::id.eq(entry.configuration_id))
+            .filter(
+                configurations::last_change_at
+                    .is_null()
+                    .or(configurations::last_change_at.le(entry.changed_at)),
+            ),
+    )
+    .set((
+        configurations::last_change_at.eq(Some(entry.changed_at)),
+        configurations::last_change_type.eq(Some(entry.change_type)),
+        configurations::last_change_severity.eq(entry.severity),
+    ))
+    .execute(conn)?;
     let paths = Json(serde_json::json!(entry.changed_paths));
     Ok(diesel::insert_into(history::table)
         .values((

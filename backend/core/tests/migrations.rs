@@ -107,6 +107,7 @@ impl_column_names!(A, B, C, D, E, F, G, H);
 impl_column_names!(A, B, C, D, E, F, G, H, I, J);
 impl_column_names!(A, B, C, D, E, F, G, H, I, J, K);
 impl_column_names!(A, B, C, D, E, F, G, H, I, J, K, L);
+impl_column_names!(A, B, C, D, E, F, G, H, I, J, K, L, M);
 impl_column_names!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O);
 
 #[test]

@@ -122,36 +122,47 @@ async fn resource_changes(
         "resourcechanges | where todatetime(properties.changeAttributes.timestamp) >= datetime({}) | order by id asc",
         since.format("%Y-%m-%dT%H:%M:%SZ")
     );
-    let mut skip_token: Option<String> = None;
-    loop {
-        let mut options = json!({"resultFormat": "objectArray", "$top": 1000});
-        if let Some(token) = &skip_token {
-            options["$skipToken"] = json!(token);
-        }
-        let body = json!({"subscriptions": subscriptions, "query": query, "options": options});
-        let page = client.post(tenant, Resource::Arm, &url, &body).await?;
-        for record in page["data"].as_array().into_iter().flatten() {
-            let properties = &record["properties"];
-            let attributes = &properties["changeAttributes"];
-            // Platform (`System`) changes such as provisioningState are nobody's edit.
-            let by_user = properties["changes"]
-                .as_object()
-                .is_none_or(|changes| changes.values().any(|c| c["changeCategory"] != "System"));
-            let who = attributes["changedBy"].as_str().unwrap_or_default();
-            let at = attributes["timestamp"]
-                .as_str()
-                .and_then(|t| t.parse::<DateTime<Utc>>().ok());
-            let id = properties["targetResourceId"].as_str();
-            if let (true, false, Some(at), Some(id)) =
-                (by_user, who.is_empty() || who == "Unspecified", at, id)
-            {
-                keep_newest(index, id, at, who.to_owned());
+    // Each batch of subscriptions is its own query with its own `$skipToken` chain.
+    for batch in crate::collectors::subscription_batches(subscriptions) {
+        let mut skip_token: Option<String> = None;
+        loop {
+            let mut options = json!({"resultFormat": "objectArray", "$top": 1000});
+            if let Some(token) = &skip_token {
+                options["$skipToken"] = json!(token);
+            }
+            let body = json!({"subscriptions": batch, "query": query, "options": options});
+            let page = client.post(tenant, Resource::Arm, &url, &body).await?;
+            for record in page["data"].as_array().into_iter().flatten() {
+                index_resource_change(record, index);
+            }
+            match page["$skipToken"].as_str() {
+                Some(token) => skip_token = Some(token.to_owned()),
+                None => break,
             }
         }
-        match page["$skipToken"].as_str() {
-            Some(token) => skip_token = Some(token.to_owned()),
-            None => return Ok(()),
-        }
+    }
+    Ok(())
+}
+
+/// Indexes one `resourcechanges` row by its target resource, unless only the platform changed
+/// it or it names nobody.
+fn index_resource_change(record: &Value, index: &mut HashMap<String, (DateTime<Utc>, String)>) {
+    let properties = &record["properties"];
+    let attributes = &properties["changeAttributes"];
+    // Platform (`System`) changes such as provisioningState are nobody's edit. Creates and
+    // deletes list no property changes at all: those are someone's.
+    let by_user = properties["changes"].as_object().is_none_or(|changes| {
+        changes.is_empty() || changes.values().any(|c| c["changeCategory"] != "System")
+    });
+    let who = attributes["changedBy"].as_str().unwrap_or_default();
+    let at = attributes["timestamp"]
+        .as_str()
+        .and_then(|t| t.parse::<DateTime<Utc>>().ok());
+    let id = properties["targetResourceId"].as_str();
+    if let (true, false, Some(at), Some(id)) =
+        (by_user, who.is_empty() || who == "Unspecified", at, id)
+    {
+        keep_newest(index, id, at, who.to_owned());
     }
 }
 

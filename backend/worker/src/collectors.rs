@@ -8,6 +8,14 @@ use crate::azure::{AzureClient, AzureError, Resource};
 
 /// Resource Graph's page size maximum.
 const RESOURCE_GRAPH_TOP: u32 = 1000;
+/// The most subscriptions one Resource Graph request may name: a tenant with more is queried
+/// in batches ("Batch requests for the query with a subset of subscriptions to stay under the
+/// 1,000 subscription limit", learn.microsoft.com azure/governance/resource-graph/troubleshoot/general).
+pub const RESOURCE_GRAPH_MAX_SUBSCRIPTIONS: usize = 1000;
+/// The Resource Graph query of the ARM listing. No `order by`: `$skipToken` paging is stable
+/// without one as long as `id` is in the rows (azure-facts: "project id for stable paging"), and
+/// sorting makes the service order the whole result set again for every page.
+pub const RESOURCE_GRAPH_QUERY: &str = "resources";
 
 /// One listing of a source: a Graph collection, a single Graph entity, or Resource Graph.
 #[derive(Debug, Clone, Copy)]
@@ -22,8 +30,29 @@ pub enum Listing {
         path: &'static str,
         default_type: &'static str,
     },
+    /// A Graph **beta** collection whose items each carry a navigation property read with a
+    /// request of its own (`{path}/{id}/{navigation}`), stored inside the item. Beta is
+    /// optional: see [`Listing::optional`].
+    GraphBetaWithNavigation {
+        path: &'static str,
+        navigation: &'static str,
+        default_type: &'static str,
+    },
     /// Every resource of every visible subscription.
     ResourceGraph,
+}
+
+impl Listing {
+    /// The resource type of the listing's items when it is optional: a tenant where Graph
+    /// beta answers 403 or 404 (not licensed, not consented, or beta withdrawn) still
+    /// completes its poll with the v1.0 listings, and what this listing stored before is
+    /// neither changed nor deleted (a missing listing is not a complete one, and never drift).
+    pub fn optional(&self) -> Option<&'static str> {
+        match self {
+            Listing::GraphBetaWithNavigation { default_type, .. } => Some(default_type),
+            _ => None,
+        }
+    }
 }
 
 pub const ENTRA: &[Listing] = &[
@@ -62,6 +91,13 @@ pub const INTUNE: &[Listing] = &[
         path: "deviceManagement/deviceCompliancePolicies",
         default_type: "microsoft.graph.deviceCompliancePolicy",
     },
+    // Settings-catalog policies exist in Graph beta only; their settings are a navigation
+    // property (`GET /beta/deviceManagement/configurationPolicies/{id}/settings`).
+    Listing::GraphBetaWithNavigation {
+        path: "deviceManagement/configurationPolicies",
+        navigation: "settings",
+        default_type: "microsoft.graph.deviceManagementConfigurationPolicy",
+    },
 ];
 
 pub const ARM: &[Listing] = &[Listing::ResourceGraph];
@@ -77,8 +113,9 @@ pub struct Pager<'a> {
 enum PagerState {
     Start,
     Next(String),
-    /// Resource Graph: the subscriptions and the next `$skipToken`.
-    Skip(Vec<String>, Option<String>),
+    /// Resource Graph: the batches of subscriptions still to list (the first in hand) and the
+    /// next `$skipToken` of the first.
+    Skip(Vec<Vec<String>>, Option<String>),
     Done,
 }
 
@@ -129,12 +166,42 @@ impl<'a> Pager<'a> {
                     graph_item(item, default_type)
                 })))
             }
-            (Listing::ResourceGraph, state) => {
-                let (subscriptions, skip_token) = match state {
-                    PagerState::Skip(subscriptions, token) => (subscriptions, token),
-                    _ => (self.subscriptions().await?, None),
+            (
+                Listing::GraphBetaWithNavigation {
+                    path,
+                    navigation,
+                    default_type,
+                },
+                state,
+            ) => {
+                let url = match state {
+                    PagerState::Next(url) => url,
+                    _ => format!("{graph}/beta/{path}"),
                 };
-                if subscriptions.is_empty() {
+                let mut page = self.client.get(self.tenant, Resource::Graph, &url).await?;
+                if let Some(next) = page["@odata.nextLink"].as_str() {
+                    self.state = PagerState::Next(next.to_owned());
+                }
+                if let Some(items) = page["value"].as_array_mut() {
+                    for item in items.iter_mut() {
+                        let Some(id) = item["id"].as_str().map(str::to_owned) else {
+                            continue;
+                        };
+                        let first = format!("{graph}/beta/{path}/{id}/{navigation}");
+                        let values = self.collection(&first).await?;
+                        item[navigation] = Value::Array(values);
+                    }
+                }
+                Ok(Some(items(page, "value", |item| {
+                    graph_item(item, default_type)
+                })))
+            }
+            (Listing::ResourceGraph, state) => {
+                let (mut batches, skip_token) = match state {
+                    PagerState::Skip(batches, token) => (batches, token),
+                    _ => (subscription_batches(self.subscriptions().await?), None),
+                };
+                if batches.is_empty() {
                     return Ok(Some(Vec::new()));
                 }
                 let mut options =
@@ -143,9 +210,8 @@ impl<'a> Pager<'a> {
                     options["$skipToken"] = json!(token);
                 }
                 let body = json!({
-                    "subscriptions": subscriptions,
-                    // Ordered by id so that `$skipToken` paging is stable.
-                    "query": "resources | order by id asc",
+                    "subscriptions": batches[0],
+                    "query": RESOURCE_GRAPH_QUERY,
                     "options": options,
                 });
                 let url = format!(
@@ -155,8 +221,16 @@ impl<'a> Pager<'a> {
                     .client
                     .post(self.tenant, Resource::Arm, &url, &body)
                     .await?;
-                if let Some(token) = page["$skipToken"].as_str() {
-                    self.state = PagerState::Skip(subscriptions, Some(token.to_owned()));
+                // A subscription belongs to one batch, so each resource is listed once.
+                match page["$skipToken"].as_str() {
+                    Some(token) => {
+                        self.state = PagerState::Skip(batches, Some(token.to_owned()));
+                    }
+                    None if batches.len() > 1 => {
+                        batches.remove(0);
+                        self.state = PagerState::Skip(batches, None);
+                    }
+                    None => {}
                 }
                 Ok(Some(items(page, "data", arm_item)))
             }
@@ -166,6 +240,30 @@ impl<'a> Pager<'a> {
     async fn subscriptions(&self) -> Result<Vec<String>, AzureError> {
         subscriptions(self.client, self.tenant).await
     }
+
+    /// Every item of a Graph collection, following `@odata.nextLink`.
+    async fn collection(&self, first: &str) -> Result<Vec<Value>, AzureError> {
+        let mut values = Vec::new();
+        let mut next = Some(first.to_owned());
+        while let Some(url) = next.take() {
+            let mut page = self.client.get(self.tenant, Resource::Graph, &url).await?;
+            next = page["@odata.nextLink"].as_str().map(str::to_owned);
+            if let Some(Value::Array(items)) = page.get_mut("value").map(Value::take) {
+                values.extend(items);
+            }
+        }
+        Ok(values)
+    }
+}
+
+/// The subscriptions in batches of at most [`RESOURCE_GRAPH_MAX_SUBSCRIPTIONS`], each id once.
+pub fn subscription_batches(mut subscriptions: Vec<String>) -> Vec<Vec<String>> {
+    let mut seen = std::collections::HashSet::new();
+    subscriptions.retain(|id| seen.insert(id.to_lowercase()));
+    subscriptions
+        .chunks(RESOURCE_GRAPH_MAX_SUBSCRIPTIONS)
+        .map(<[String]>::to_vec)
+        .collect()
 }
 
 /// Every subscription the app can see in the tenant.
@@ -234,6 +332,20 @@ pub fn arm_item(item: Value) -> Option<ObservedResource> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subscriptions_are_batched_by_the_request_limit_each_once() {
+        let ids: Vec<String> = (0..2001).map(|i| format!("sub-{i}")).collect();
+        let mut with_repeat = ids.clone();
+        with_repeat.push("SUB-7".into());
+        let batches = subscription_batches(with_repeat);
+        assert_eq!(
+            batches.iter().map(Vec::len).collect::<Vec<_>>(),
+            [1000, 1000, 1]
+        );
+        assert_eq!(batches.concat(), ids);
+        assert!(subscription_batches(Vec::new()).is_empty());
+    }
 
     #[test]
     fn graph_items_take_their_own_type_else_the_collections() {

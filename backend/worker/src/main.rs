@@ -60,7 +60,9 @@ fn parse_source(text: &str) -> Result<PollSource, String> {
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_timestamp_millis()
+        .init();
     let cli = Cli::parse();
     let raw = std::env::var("DATABASE_URL")
         .ok()
@@ -255,6 +257,14 @@ async fn once(ctx: &Context, cli: &Cli) -> ExitCode {
                     Ok(Some(claim)) => match run_job(&ctx, &claim).await {
                         Ok(report) => {
                             log::info!("{}: {:?}", describe(&claim), report);
+                            if report.unlicensed {
+                                // Not a failed poll, but worth saying where it is run by hand.
+                                eprintln!(
+                                    "note: {}: {}",
+                                    describe(&claim),
+                                    poll::unlicensed_signins_message()
+                                );
+                            }
                             None
                         }
                         Err(e) => Some(format!("{}: {e}", describe(&claim))),

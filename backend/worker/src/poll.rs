@@ -22,6 +22,25 @@ use crate::collectors::{self, Pager};
 const SIGNIN_OVERLAP: Duration = Duration::minutes(30);
 /// What the first sign-in poll asks for: Entra keeps at most 30 days.
 const SIGNIN_BACKFILL: Duration = Duration::days(30);
+/// Graph's answer to a sign-in log request from a tenant without Entra ID P1/P2 (azure-facts,
+/// "Sign-in logs"): a state of the tenant to show, not a failure to retry every few minutes.
+const NO_PREMIUM_LICENCE: &str = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
+/// How long an unlicensed tenant's sign-in job waits before asking again (a licence bought
+/// meanwhile is noticed within a day, or at once with a poll-now request).
+const UNLICENSED_RETRY: Duration = Duration::hours(24);
+
+/// The `last_error` of an unlicensed tenant's sign-in job.
+pub fn unlicensed_signins_message() -> String {
+    format!("Sign-in logs need an Entra ID P1 or P2 licence (Graph: {NO_PREMIUM_LICENCE})")
+}
+
+/// Whether a sign-in poll failed because the tenant has no P1/P2 licence.
+fn unlicensed(error: &PollError) -> bool {
+    matches!(
+        error,
+        PollError::Azure(AzureError::Service { status: 403, code, .. }) if code == NO_PREMIUM_LICENCE
+    )
+}
 
 /// Why a job failed.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +75,9 @@ pub struct JobReport {
     pub outcome: PageOutcome,
     pub signins: usize,
     pub skipped: bool,
+    /// Sign-ins only: the tenant has no Entra ID P1/P2 licence, so there are none to read.
+    /// Recorded as the job's `last_error` and retried after [`UNLICENSED_RETRY`].
+    pub unlicensed: bool,
 }
 
 /// The shared pieces a job needs.
@@ -126,6 +148,13 @@ fn next_run(settings: &PollingSettings, source: PollSource, now: UtcTime, failed
 /// Runs a claimed job to the end and records its outcome in `poll_state`.
 pub async fn run_job(ctx: &Context, claim: &Claim) -> Result<JobReport, PollError> {
     let tenant_id = claim.tenant_id;
+    // The start and end of the work done under the lease (tests check that no two workers
+    // ever poll the same job at once from these lines).
+    log::debug!(
+        "tenant {tenant_id} {}: poll started by {}",
+        claim.source.as_str(),
+        ctx.owner
+    );
     let polling = ctx
         .db(move |conn| Ok(settings::current(conn, tenant_id)?.polling_settings))
         .await?;
@@ -141,8 +170,36 @@ pub async fn run_job(ctx: &Context, claim: &Claim) -> Result<JobReport, PollErro
             ..JobReport::default()
         })
     };
+    log::debug!(
+        "tenant {tenant_id} {}: poll ended by {}",
+        claim.source.as_str(),
+        ctx.owner
+    );
     let now = UtcTime::now();
     let (claim2, owner) = (claim.clone(), ctx.owner.clone());
+    if let Err(e) = &result {
+        if claim.source == PollSource::Signins && unlicensed(e) {
+            // Not a crash and not a transient failure: show it, wait long, keep the rest going.
+            let next = UtcTime::new(now.get() + UNLICENSED_RETRY);
+            let message = unlicensed_signins_message();
+            ctx.db(move |conn| {
+                Ok(polling::record_failure(
+                    conn, &claim2, &owner, &message, now, next,
+                )?)
+            })
+            .await?;
+            log::warn!(
+                "tenant {}: {}; next try in {} h",
+                claim.tenant_id,
+                unlicensed_signins_message(),
+                UNLICENSED_RETRY.num_hours()
+            );
+            return Ok(JobReport {
+                unlicensed: true,
+                ..JobReport::default()
+            });
+        }
+    }
     match &result {
         Ok(report) if report.skipped => {
             let next = next_run(&polling, claim.source, now, false);
@@ -233,7 +290,26 @@ async fn poll_configurations(ctx: &Context, claim: &Claim) -> Result<JobReport, 
     let started = UtcTime::now();
     for listing in listings {
         let mut pager = Pager::new(&ctx.client, &claim.azure_tenant_id, *listing);
-        while let Some(page) = pager.next_page().await? {
+        loop {
+            let page = match pager.next_page().await {
+                Ok(Some(page)) => page,
+                Ok(None) => break,
+                Err(AzureError::Service { status, code, .. })
+                    if matches!(status, 403 | 404) && listing.optional().is_some() =>
+                {
+                    // Graph beta refused (no licence or consent for it, or not served there):
+                    // the poll completes without it and keeps what it stored before.
+                    let resource_type = listing.optional().unwrap_or_default();
+                    log::warn!(
+                        "tenant {} {}: {resource_type} not listed (Graph beta answered {status} {code}); kept as last seen",
+                        claim.tenant_id,
+                        claim.source.as_str()
+                    );
+                    run.unlisted_types.insert(resource_type.to_lowercase());
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            };
             // SIGTERM: finish the page in hand, then stop (nothing half-done is recorded).
             let now = UtcTime::now();
             let (outcome, back) = ctx

@@ -40,6 +40,7 @@ impl Sim {
             named_locations: 3,
             applications: 3,
             intune_policies: 5,
+            settings_catalog_policies: 2,
             subscriptions: 2,
             arm_resources: 7,
             signins_per_minute: 2,
@@ -216,7 +217,8 @@ fn baseline_then_each_scripted_change_writes_exactly_one_history_row() {
             count_configurations(&db, tenant, "entra"),
             5 + 3 + 1 + count_role_assignments(&db, tenant) + 3 + count_sps(&db, tenant)
         );
-        assert_eq!(count_configurations(&db, tenant, "intune"), 5);
+        // Device configurations and compliance policies (v1.0), settings catalog (beta).
+        assert_eq!(count_configurations(&db, tenant, "intune"), 5 + 2);
         assert_eq!(count_configurations(&db, tenant, "arm"), 7);
         assert!(history_rows(&db, tenant).is_empty());
         let baselines: Vec<Option<UtcTime>> = poll_state::table

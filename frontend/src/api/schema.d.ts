@@ -790,6 +790,9 @@ export interface components {
             deleted_at?: null | components["schemas"]["UtcTime"];
             /** Format: int64 */
             id: number;
+            last_change_at?: null | components["schemas"]["UtcTime"];
+            last_change_severity?: null | components["schemas"]["Severity"];
+            last_change_type?: null | components["schemas"]["ChangeType"];
             last_updated: components["schemas"]["UtcTime"];
             /** @description The Graph object id or the ARM resource id. */
             resource_id: string;
@@ -814,6 +817,9 @@ export interface components {
             deleted_at?: null | components["schemas"]["UtcTime"];
             /** Format: int64 */
             id: number;
+            last_change_at?: null | components["schemas"]["UtcTime"];
+            last_change_severity?: null | components["schemas"]["Severity"];
+            last_change_type?: null | components["schemas"]["ChangeType"];
             last_updated: components["schemas"]["UtcTime"];
             resource_id: string;
             resource_name: string;
@@ -1102,6 +1108,9 @@ export interface components {
                 deleted_at?: null | components["schemas"]["UtcTime"];
                 /** Format: int64 */
                 id: number;
+                last_change_at?: null | components["schemas"]["UtcTime"];
+                last_change_severity?: null | components["schemas"]["Severity"];
+                last_change_type?: null | components["schemas"]["ChangeType"];
                 last_updated: components["schemas"]["UtcTime"];
                 resource_id: string;
                 resource_name: string;
@@ -3905,8 +3914,13 @@ export interface operations {
                 state?: components["schemas"]["ConfigurationState"];
                 /** @description Only resources whose stored state changed at or after this instant. */
                 updated_since?: components["schemas"]["UtcTime"];
+                /**
+                 * @description Only resources whose newest recorded change (`last_change_at`) is at or after this
+                 *     instant; resources without history never match.
+                 */
+                changed_since?: components["schemas"]["UtcTime"];
                 /** @description The field to sort by; a leading `-` sorts in descending order. Ties are broken by id. */
-                sort?: "resource_name" | "-resource_name" | "resource_type" | "-resource_type" | "last_updated" | "-last_updated" | "id" | "-id";
+                sort?: "resource_name" | "-resource_name" | "resource_type" | "-resource_type" | "last_updated" | "-last_updated" | "last_change_at" | "-last_change_at" | "id" | "-id";
                 /** @description How many items to return (1 to 500, default 50). */
                 limit?: number;
                 /** @description The `next_cursor` of the previous page. */

@@ -28,14 +28,14 @@ describe("configurations table", () => {
         ? Response.json({ items: [summary(1), summary(2, { deleted_at: "2026-11-28T10:00:00Z", source: "arm" })], next_cursor: "c2" })
         : undefined,
     );
-    show("/t/1/configurations?search=mfa&source=arm&state=all&limit=100&sort=-last_updated");
+    show("/t/1/configurations?search=mfa&source=arm&state=all&limit=100&sort=-last_change_at");
     const link = await screen.findByRole("link", { name: "CA01 - Require MFA" });
     expect(link).toHaveAttribute("href", "/t/1/configurations/1");
     const rows = screen.getAllByRole("row");
     expect(within(rows[2]!).getByText("Deleted")).toBeInTheDocument();
     expect(within(rows[1]!).getByText("Present")).toBeInTheDocument();
     const query = listQueries(mock).at(-1)!;
-    expect(Object.fromEntries(query)).toEqual({ search: "mfa", source: "arm", state: "all", limit: "100", sort: "-last_updated" });
+    expect(Object.fromEntries(query)).toEqual({ search: "mfa", source: "arm", state: "all", limit: "100", sort: "-last_change_at" });
     expect(screen.getByText(/Showing 2 resources/)).toBeInTheDocument();
     expect(screen.getByRole("columnheader", { name: /Last change/ })).toHaveAttribute("aria-sort", "descending");
     expect(screen.getByRole("columnheader", { name: /Name/ })).toHaveAttribute("aria-sort", "none");
@@ -88,8 +88,10 @@ describe("configurations table", () => {
 });
 
 describe("helpers", () => {
-  it("uses last_updated for the last change until the API gives more", () => {
-    expect(lastChangeOf(summary(1))).toEqual({ at: "2026-11-28T09:00:00.000000Z" });
+  it("shows the newest recorded change, and none for a resource unchanged since its baseline", () => {
+    expect(lastChangeOf(summary(1))).toEqual({ at: null, type: undefined, severity: undefined });
+    const changed = { ...summary(1), last_change_at: "2026-11-29T08:00:00Z", last_change_type: "updated" as const, last_change_severity: "high" as const };
+    expect(lastChangeOf(changed)).toEqual({ at: "2026-11-29T08:00:00Z", type: "updated", severity: "high" });
   });
 
   it("turns a date input into a UTC instant and ignores garbage", () => {

@@ -29,20 +29,16 @@ const FILTERS = {
   limit: intParam(50, PAGE_SIZES),
 };
 
-/** What the "Last change" column shows for a row. */
+/** What the "Last change" column shows for a row: its newest recorded change, if any. */
 export interface LastChange {
-  at: string;
+  at: string | null;
   type?: ChangeType | null;
   severity?: Severity | null;
 }
 
-/**
- * The row's last change. The list does not carry the last history entry yet; when the API adds
- * `last_change_at`, `last_change_type` and `last_change_severity`, this becomes
- * `{ at: row.last_change_at ?? row.last_updated, type: row.last_change_type, severity: row.last_change_severity }`.
- */
+/** The row's last recorded change; `at` is null for a resource unchanged since its baseline. */
 export function lastChangeOf(row: ConfigurationSummary): LastChange {
-  return { at: row.last_updated };
+  return { at: row.last_change_at ?? null, type: row.last_change_type, severity: row.last_change_severity };
 }
 
 /** A date from `<input type="date">` (local midnight) as the API's UTC instant. */
@@ -52,11 +48,11 @@ export function sinceInstant(date: string): string | undefined {
   return Number.isNaN(at.getTime()) ? undefined : at.toISOString();
 }
 
-const COLUMNS: { label: string; field?: "resource_name" | "resource_type" | "last_updated"; className?: string }[] = [
+const COLUMNS: { label: string; field?: "resource_name" | "resource_type" | "last_change_at"; className?: string }[] = [
   { label: "Name", field: "resource_name" },
   { label: "Type", field: "resource_type" },
   { label: "Source", className: "col-source" },
-  { label: "Last change", field: "last_updated" },
+  { label: "Last change", field: "last_change_at" },
   { label: "State" },
 ];
 
@@ -74,7 +70,7 @@ export function ConfigurationsPage() {
     source: filters.source || undefined,
     resource_type: filters.type || undefined,
     state: filters.state === "present" ? undefined : filters.state,
-    updated_since: sinceInstant(filters.since),
+    changed_since: sinceInstant(filters.since),
     sort: filters.sort === "resource_name" ? undefined : filters.sort,
     limit: filters.limit === 50 ? undefined : filters.limit,
     cursor: paging.cursor,
@@ -134,8 +130,8 @@ export function ConfigurationsPage() {
           </select>
         </label>
         <label>
-          Updated since
-          <input aria-label="Updated since" type="date" value={filters.since} onChange={(e) => update({ since: e.target.value })} />
+          Changed since
+          <input aria-label="Changed since" type="date" value={filters.since} onChange={(e) => update({ since: e.target.value })} />
         </label>
         {filtered && (
           <button
@@ -232,9 +228,15 @@ function Row({ row, tenantId }: { row: ConfigurationSummary; tenantId: number })
       <td className="cell-type mono">{row.resource_type}</td>
       <td className="nowrap col-source">{SOURCE_LABELS[row.source]}</td>
       <td className="nowrap">
-        <time dateTime={last.at} title={formatDateTime(last.at)}>
-          {formatRelative(last.at)}
-        </time>
+        {last.at ? (
+          <time dateTime={last.at} title={formatDateTime(last.at)}>
+            {formatRelative(last.at)}
+          </time>
+        ) : (
+          <span className="muted" title={`Stored ${formatDateTime(row.last_updated)}`}>
+            Unchanged since baseline
+          </span>
+        )}
         {last.type && <> <ChangeTypeBadge type={last.type} /></>}
         {last.severity && <> <SeverityBadge severity={last.severity} /></>}
       </td>

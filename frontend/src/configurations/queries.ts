@@ -15,7 +15,7 @@ export const SOURCES: readonly Source[] = ["entra", "intune", "arm"];
 export const SOURCE_LABELS: Record<Source, string> = { entra: "Entra ID", intune: "Intune", arm: "Azure (ARM)" };
 
 export const CONFIGURATION_SORTS = [
-  "resource_name", "-resource_name", "resource_type", "-resource_type", "last_updated", "-last_updated", "id", "-id",
+  "resource_name", "-resource_name", "resource_type", "-resource_type", "last_change_at", "-last_change_at", "last_updated", "-last_updated", "id", "-id",
 ] as const;
 export type ConfigurationSort = (typeof CONFIGURATION_SORTS)[number];
 
@@ -24,7 +24,7 @@ export interface ConfigurationFilters {
   resource_type?: string;
   search?: string;
   state?: ConfigurationState;
-  updated_since?: string;
+  changed_since?: string;
   sort?: ConfigurationSort;
   limit?: number;
   cursor?: string;

@@ -68,11 +68,15 @@ fn limits_of(route: &Route, tenant_id: &str) -> Vec<(Limit, String)> {
     let tenant = tenant_id.to_ascii_lowercase();
     let per_tenant = |limit: Limit| (limit, format!("{}/{tenant}", limit.name));
     match route {
-        Route::Collection(collection) | Route::Entity(collection, _) => match collection {
+        Route::Collection(collection)
+        | Route::Entity(collection, _)
+        | Route::EntitySettings(collection, _) => match collection {
             Collection::ConditionalAccessPolicies | Collection::NamedLocations => {
                 vec![per_tenant(CONDITIONAL_ACCESS)]
             }
-            Collection::DeviceConfigurations | Collection::CompliancePolicies => {
+            Collection::DeviceConfigurations
+            | Collection::CompliancePolicies
+            | Collection::SettingsCatalogPolicies => {
                 vec![per_tenant(INTUNE)]
             }
             Collection::RoleAssignments

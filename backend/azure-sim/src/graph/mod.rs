@@ -1,4 +1,4 @@
-//! Microsoft Graph v1.0: the configuration collections (conditional access, named locations,
+//! Microsoft Graph v1.0 (and beta, for Intune settings-catalog policies): the configuration collections (conditional access, named locations,
 //! role assignments, applications, service principals, Intune configurations and compliance
 //! policies) with their entities, the authentication methods policy, and the sign-in and
 //! directory-audit logs.
@@ -33,13 +33,28 @@ use query::{Cursor, QueryOptions};
 
 /// The service root that `@odata.context` URLs name, whatever host the simulator listens on.
 pub const METADATA: &str = "https://graph.microsoft.com/v1.0/$metadata";
+/// The beta service root, for what only beta serves.
+pub const BETA_METADATA: &str = "https://graph.microsoft.com/beta/$metadata";
+
+/// The service root of a context: beta for the collections only beta serves.
+fn metadata_of(context: &str) -> &'static str {
+    let beta = Collection::ALL
+        .iter()
+        .any(|c| c.beta_only() && context.starts_with(c.path()));
+    if beta {
+        BETA_METADATA
+    } else {
+        METADATA
+    }
+}
 
 const AUTHENTICATION_METHODS_POLICY: &str = "policies/authenticationMethodsPolicy";
 const SIGN_INS: &str = "auditLogs/signIns";
 const DIRECTORY_AUDITS: &str = "auditLogs/directoryAudits";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1.0/{tail:.*}", web::route().to(dispatch));
+    cfg.route("/v1.0/{tail:.*}", web::route().to(dispatch))
+        .route("/beta/{tail:.*}", web::route().to(dispatch));
 }
 
 /// What a path names.
@@ -47,15 +62,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 enum Route {
     Collection(Collection),
     Entity(Collection, String),
+    /// `configurationPolicies/{id}/settings` (beta).
+    EntitySettings(Collection, String),
     AuthenticationMethodsPolicy,
     SignIns,
     DirectoryAudits,
     DirectoryAudit(String),
 }
 
-/// Resolves the path below `/v1.0/`, without regard to case; the error names the first
-/// segment Graph would not find.
-fn resolve(tail: &str) -> Result<Route, String> {
+/// Resolves the path below `/v1.0/` (or `/beta/`, which also serves what only beta has),
+/// without regard to case; the error names the first segment Graph would not find.
+fn resolve(tail: &str, beta: bool) -> Result<Route, String> {
     let segments: Vec<String> = tail
         .trim_matches('/')
         .split('/')
@@ -70,13 +87,21 @@ fn resolve(tail: &str) -> Result<Route, String> {
                 .zip(&lower)
                 .all(|(a, b)| a.eq_ignore_ascii_case(b))
     };
-    for collection in Collection::ALL {
+    let served = |c: &Collection| beta || !c.beta_only();
+    for collection in Collection::ALL.into_iter().filter(served) {
         let path = collection.path();
         let depth = path.split('/').count();
         if matches_path(path) {
             return match &segments[depth..] {
                 [] => Ok(Route::Collection(collection)),
                 [id] if !id.is_empty() => Ok(Route::Entity(collection, id.clone())),
+                [id, settings]
+                    if collection == Collection::SettingsCatalogPolicies
+                        && !id.is_empty()
+                        && settings.eq_ignore_ascii_case("settings") =>
+                {
+                    Ok(Route::EntitySettings(collection, id.clone()))
+                }
                 [_, next, ..] => Err(next.clone()),
                 [empty] => Err(empty.clone()),
             };
@@ -105,6 +130,7 @@ fn resolve(tail: &str) -> Result<Route, String> {
     // The first segment that names nothing the simulator serves.
     let known: Vec<&str> = Collection::ALL
         .iter()
+        .filter(|c| served(c))
         .map(|c| c.path())
         .chain([AUTHENTICATION_METHODS_POLICY, SIGN_INS, DIRECTORY_AUDITS])
         .collect();
@@ -154,8 +180,10 @@ fn handle(state: &SimState, req: &HttpRequest, tenant_id: &str) -> HttpResponse 
             "Specified HTTP method is not allowed for the request target.",
         );
     }
-    let tail = req.path().get("/v1.0/".len()..).unwrap_or_default();
-    let route = match resolve(tail) {
+    let beta = req.path()[..6].eq_ignore_ascii_case("/beta/");
+    let prefix = if beta { "/beta/".len() } else { "/v1.0/".len() };
+    let tail = req.path().get(prefix..).unwrap_or_default();
+    let route = match resolve(tail, beta) {
         Ok(route) => route,
         Err(segment) => {
             return bad_request(&format!("Resource not found for the segment '{segment}'."))
@@ -174,6 +202,7 @@ fn handle(state: &SimState, req: &HttpRequest, tenant_id: &str) -> HttpResponse 
             list_collection(state, req, tenant_id, collection, &options)
         }
         Route::Entity(collection, id) => get_entity(state, tenant_id, collection, &id),
+        Route::EntitySettings(collection, id) => entity_settings(state, tenant_id, collection, &id),
         Route::AuthenticationMethodsPolicy => authentication_methods_policy(state, tenant_id),
         Route::SignIns => logs::list_sign_ins(state, req, tenant_id, &options),
         Route::DirectoryAudits => logs::list_directory_audits(state, req, tenant_id, &options),
@@ -241,7 +270,7 @@ fn page_response(
     let mut body = Map::new();
     body.insert(
         "@odata.context".into(),
-        Value::String(format!("{METADATA}#{context}")),
+        Value::String(format!("{}#{context}", metadata_of(context))),
     );
     if let Some(count) = count {
         body.insert("@odata.count".into(), Value::from(count));
@@ -265,7 +294,7 @@ fn entity_response(context: &str, entity: &Value) -> HttpResponse {
     let mut body = entity.as_object().cloned().unwrap_or_default();
     body.insert(
         "@odata.context".into(),
-        Value::String(format!("{METADATA}#{context}/$entity")),
+        Value::String(format!("{}#{context}/$entity", metadata_of(context))),
     );
     json_response(&Value::Object(body))
 }
@@ -347,9 +376,46 @@ fn list_collection(
         _ => None,
     };
     let count = (wants_count && after.is_none()).then_some(items.len());
-    let values = chosen.into_iter().map(|(_, v)| v.clone()).collect();
+    let values = chosen.into_iter().map(|(_, v)| listed(v)).collect();
     drop(world);
     Ok(page_response(collection.path(), values, next, count))
+}
+
+/// An entity as lists and gets return it: a settings-catalog policy's settings are a
+/// navigation property, served only by `…/{id}/settings`.
+fn listed(entity: &Value) -> Value {
+    let mut entity = entity.clone();
+    if let Some(object) = entity.as_object_mut() {
+        object.remove("settings");
+    }
+    entity
+}
+
+/// `GET /beta/deviceManagement/configurationPolicies/{id}/settings`: the policy's settings, one
+/// page.
+fn entity_settings(state: &SimState, tenant_id: &str, collection: Collection, id: &str) -> Handled {
+    let world = state.world.lock().unwrap();
+    let tenant = world.tenant(tenant_id).ok_or_else(tenant_gone)?;
+    let found = tenant
+        .collections
+        .get(&collection)
+        .and_then(|items| items.iter().find(|(k, _)| k.eq_ignore_ascii_case(id)))
+        .map(|(_, v)| v);
+    match found {
+        Some(policy) => {
+            let settings = policy["settings"].as_array().cloned().unwrap_or_default();
+            let context = format!("{}('{id}')/settings", collection.path());
+            Ok(page_response(&context, settings, None, None))
+        }
+        None => Err(Refusal::new(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            format!(
+                "Resource not found: no {} with id '{id}'.",
+                collection.entity_type()
+            ),
+        )),
+    }
 }
 
 fn get_entity(state: &SimState, tenant_id: &str, collection: Collection, id: &str) -> Handled {
@@ -366,7 +432,7 @@ fn get_entity(state: &SimState, tenant_id: &str, collection: Collection, id: &st
         })
     });
     match found {
-        Some(entity) => Ok(entity_response(collection.path(), entity)),
+        Some(entity) => Ok(entity_response(collection.path(), &listed(entity))),
         None if collection.source() == "intune" => Err(Refusal::new(
             StatusCode::NOT_FOUND,
             "ResourceNotFound",
@@ -396,28 +462,43 @@ mod tests {
     #[test]
     fn paths_resolve_without_regard_to_case() {
         assert_eq!(
-            resolve("identity/conditionalAccess/policies"),
+            resolve("identity/conditionalAccess/policies", false),
             Ok(Route::Collection(Collection::ConditionalAccessPolicies))
         );
         assert_eq!(
-            resolve("Identity/ConditionalAccess/NamedLocations/ABC/"),
+            resolve("Identity/ConditionalAccess/NamedLocations/ABC/", false),
             Ok(Route::Entity(Collection::NamedLocations, "ABC".into()))
         );
-        assert_eq!(resolve("auditLogs/signins"), Ok(Route::SignIns));
+        assert_eq!(resolve("auditLogs/signins", false), Ok(Route::SignIns));
         assert_eq!(
-            resolve("auditLogs/directoryAudits/Directory_1"),
+            resolve("auditLogs/directoryAudits/Directory_1", false),
             Ok(Route::DirectoryAudit("Directory_1".into()))
         );
         assert_eq!(
-            resolve("policies/authenticationMethodsPolicy"),
+            resolve("policies/authenticationMethodsPolicy", false),
             Ok(Route::AuthenticationMethodsPolicy)
         );
-        assert_eq!(resolve("users"), Err("users".into()));
+        assert_eq!(resolve("users", false), Err("users".into()));
         assert_eq!(
-            resolve("identity/conditionalAccess/bogus"),
+            resolve("identity/conditionalAccess/bogus", false),
             Err("bogus".into())
         );
-        assert_eq!(resolve("applications/x/owners"), Err("owners".into()));
-        assert_eq!(resolve("auditLogs/signIns/x"), Err("x".into()));
+        assert_eq!(
+            resolve("applications/x/owners", false),
+            Err("owners".into())
+        );
+        assert_eq!(resolve("auditLogs/signIns/x", false), Err("x".into()));
+        // Settings-catalog policies are beta only.
+        assert_eq!(
+            resolve("deviceManagement/configurationPolicies", false),
+            Err("configurationPolicies".into())
+        );
+        assert_eq!(
+            resolve("deviceManagement/configurationPolicies/P1/Settings", true),
+            Ok(Route::EntitySettings(
+                Collection::SettingsCatalogPolicies,
+                "P1".into()
+            ))
+        );
     }
 }

@@ -80,6 +80,9 @@ diesel::table! {
         last_updated -> UtcTimestamp,
         content_hash -> Text,
         deleted_at -> Nullable<UtcTimestamp>,
+        last_change_at -> Nullable<UtcTimestamp>,
+        last_change_type -> Nullable<Text>,
+        last_change_severity -> Nullable<Text>,
     }
 }
 

@@ -65,6 +65,14 @@ pub static VOLATILE: &[PathRule] = &[
         why: "Intune counts saves in `version` (a save with no change counts too)",
     },
     PathRule {
+        source: INTUNE,
+        resource_type: "microsoft.graph.deviceManagementConfigurationPolicy",
+        paths: &["/settingCount", "/isAssigned"],
+        why: "settings-catalog policies: `settingCount` follows from `settings` (stored whole), \
+              and `isAssigned` follows the assignments, not the policy (IntuneCD and CIPP drop \
+              both)",
+    },
+    PathRule {
         source: ENTRA,
         resource_type: AUTH_METHODS_POLICY,
         paths: &["/policyVersion"],
