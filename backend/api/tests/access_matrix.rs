@@ -120,6 +120,7 @@ const OPERATIONS: &[Operation] = &[
 
     op("GET",    "/api/v1/tenants/{tenant_id}/signing-logs",          InTenant("signins:read"), 200, nothing),
     op("GET",    "/api/v1/tenants/{tenant_id}/signing-logs/{id}",     InTenant("signins:read"), 200, existing_signin),
+    op("GET",    "/api/v1/tenants/{tenant_id}/signing-logs/summary",  InTenant("signins:read"), 200, nothing),
 
     op("GET",    "/api/v1/tenants/{tenant_id}/api-tokens",            InTenant("api_tokens:manage"), 200, nothing),
     op("POST",   "/api/v1/tenants/{tenant_id}/api-tokens",            InTenant("api_tokens:manage"), 201, new_api_token),

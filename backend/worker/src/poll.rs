@@ -357,10 +357,15 @@ pub fn signin_row(tenant_id: i64, event: Value, ingested_at: UtcTime) -> Option<
     let log_id = event["id"].as_str()?.to_owned();
     let timestamp: chrono::DateTime<Utc> = event["createdDateTime"].as_str()?.parse().ok()?;
     let text = |field: &str| event[field].as_str().map(str::to_owned);
-    let status = match event["status"]["errorCode"].as_i64() {
+    let error_code = event["status"]["errorCode"].as_i64();
+    let status = match error_code {
         Some(0) | None => "success".to_owned(),
         Some(code) => format!("failure:{code}"),
     };
+    let country = event["location"]["countryOrRegion"]
+        .as_str()
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
     Some(NewSigningLog {
         tenant_id,
         log_id,
@@ -370,6 +375,8 @@ pub fn signin_row(tenant_id: i64, event: Value, ingested_at: UtcTime) -> Option<
         resource: text("resourceDisplayName"),
         status,
         client_ip: text("ipAddress"),
+        country,
+        error_code: error_code.and_then(|code| i32::try_from(code).ok()),
         log_data: Json(event),
         ingested_at,
     })

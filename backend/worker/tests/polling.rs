@@ -425,6 +425,35 @@ fn signins_are_ingested_idempotently_with_the_issue_mapping() {
         assert!(first.iter().all(|(_, s)| s == "success"
             || s.strip_prefix("failure:")
                 .is_some_and(|c| c.parse::<i64>().is_ok())));
+        // The country and error code are columns, as the event has them.
+        let dimensions: Vec<(String, Option<String>, Option<i32>, drift_core::Json)> =
+            signing_logs::table
+                .filter(signing_logs::tenant_id.eq(tenant))
+                .select((
+                    signing_logs::status,
+                    signing_logs::country,
+                    signing_logs::error_code,
+                    signing_logs::log_data,
+                ))
+                .load(&mut db.conn())
+                .unwrap();
+        for (status, country, error_code, drift_core::Json(event)) in &dimensions {
+            let code = event["status"]["errorCode"].as_i64().map(|c| c as i32);
+            assert_eq!(*error_code, code, "{event}");
+            assert_eq!(status == "success", code == Some(0), "{status}: {event}");
+            let from = event["location"]["countryOrRegion"]
+                .as_str()
+                .filter(|c| !c.is_empty());
+            assert_eq!(country.as_deref(), from, "{event}");
+        }
+        assert!(
+            dimensions.iter().any(|d| d.1.is_some()),
+            "the simulator names countries"
+        );
+        assert!(
+            dimensions.iter().any(|d| d.2.is_some_and(|c| c != 0)),
+            "and failures"
+        );
         let watermark: Option<UtcTime> = poll_state::table
             .find((tenant, "signins"))
             .select(poll_state::signin_watermark)

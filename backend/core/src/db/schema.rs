@@ -117,6 +117,8 @@ diesel::table! {
         client_ip -> Nullable<Text>,
         log_data -> JsonDoc,
         ingested_at -> UtcTimestamp,
+        country -> Nullable<Text>,
+        error_code -> Nullable<Integer>,
     }
 }
 
