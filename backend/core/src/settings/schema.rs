@@ -111,6 +111,28 @@ pub struct NotificationChannel {
     pub secret: Option<String>,
 }
 
+/// What stands for the secret part of a URL in a masked one.
+pub const MASK: &str = "…";
+
+/// A URL reduced to its scheme and host followed by [`MASK`]
+/// (`https://contoso.webhook.office.com/…`): enough to recognise the endpoint, not enough to
+/// post to it.
+pub fn mask_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) => match (parsed.host_str(), parsed.port()) {
+            (Some(host), Some(port)) => format!("{}://{host}:{port}/{MASK}", parsed.scheme()),
+            (Some(host), None) => format!("{}://{host}/{MASK}", parsed.scheme()),
+            _ => MASK.to_owned(),
+        },
+        Err(_) => MASK.to_owned(),
+    }
+}
+
+/// Whether a URL is a masked one ([`mask_url`]), which stands for the stored URL.
+pub fn is_masked_url(url: &str) -> bool {
+    url.contains(MASK)
+}
+
 pub(crate) fn enabled() -> bool {
     true
 }
