@@ -735,3 +735,53 @@ struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     n: i64,
 }
+
+#[test]
+fn changes_not_delivered_are_sent_by_the_next_worker_run_exactly_once() {
+    let sim = Sim::start();
+    let azure = sim.tenants();
+    let (url, received) = webhook_receiver();
+    for make in TestDb::each() {
+        received.lock().unwrap().clear();
+        let db = make();
+        let tenant = add_tenant(&db, "Contoso", &azure[1]);
+        let save_channel = |url: &str| {
+            let input: drift_core::settings::SettingsInput = serde_json::from_value(json!({
+                "notification_settings": {
+                    "min_severity": "info",
+                    "channels": [{"name": "ops", "kind": "webhook", "url": url}]
+                }
+            }))
+            .unwrap();
+            drift_core::settings::save(&mut db.conn(), tenant, &input, UtcTime::now()).unwrap();
+        };
+        // Nobody listens on the discard port: the receiver is down.
+        save_channel("http://127.0.0.1:9/hook");
+        let tenant_arg = tenant.to_string();
+        let once = [
+            "--once",
+            "--tenant",
+            tenant_arg.as_str(),
+            "--source",
+            "entra",
+        ];
+        succeed(sim.worker(&db, &once));
+        let created = sim.change(ca_policy("create", None, &azure[1]));
+        succeed(sim.worker(&db, &once));
+        assert!(received.lock().unwrap().is_empty());
+
+        // The receiver is back; the next run (which finds no new change) sends the pending one
+        // when it starts, and the run after that sends nothing again.
+        save_channel(&url);
+        succeed(sim.worker(&db, &once));
+        succeed(sim.worker(&db, &once));
+        let bodies = received.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 1, "{bodies:?}");
+        assert_eq!(
+            bodies[0]["changes"][0]["resource_id"],
+            created["resource_id"]
+        );
+        let pending = drift_core::outbox::tenants_with_pending(&mut db.conn()).unwrap();
+        assert!(pending.is_empty(), "{pending:?}");
+    }
+}

@@ -98,6 +98,9 @@ diesel::table! {
         changed_by -> Text,
         changed_paths -> JsonDoc,
         severity -> Nullable<Text>,
+        notified_at -> Nullable<UtcTimestamp>,
+        notify_lease_owner -> Nullable<Text>,
+        notify_lease_expires_at -> Nullable<UtcTimestamp>,
     }
 }
 

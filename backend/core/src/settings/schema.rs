@@ -258,16 +258,21 @@ fn validate_channel_target(channel: &NotificationChannel) -> Result<(), Validati
     }
 }
 
-/// Many changes at once are sent as one digest instead of one message each.
+/// Many changes at once are sent as one digest instead of one message each. Nothing is held
+/// back to build a digest: each notification run sends what it has at once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DigestSettings {
     pub enabled: bool,
-    /// How long changes are gathered before a digest goes out, in minutes (1 to 1440).
+    /// The sliding window, in minutes (1 to 1440), in which changes are counted against
+    /// `threshold`: the changes a channel is about to be sent plus those already delivered to
+    /// it within the last `window_minutes`. While a burst lasts, a channel keeps getting
+    /// digests.
     #[validate(range(min = 1, max = 1440))]
     #[schema(minimum = 1, maximum = 1440)]
     pub window_minutes: u32,
-    /// From how many changes in one poll a digest replaces single messages (2 to 10000).
+    /// From how many changes (counted as for `window_minutes`) a channel gets one digest
+    /// instead of one message per change (2 to 10000).
     #[validate(range(min = 2, max = 10000))]
     #[schema(minimum = 2, maximum = 10000)]
     pub threshold: u32,
