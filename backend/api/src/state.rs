@@ -48,6 +48,8 @@ pub struct AppState {
     pub auth: Arc<AuthSettings>,
     /// Sends test notifications (`POST …/notifications/test`).
     pub notifier: Arc<drift_notify::Notifier>,
+    /// The callers the access middleware resolved recently.
+    pub principals: Arc<crate::principal_cache::PrincipalCache>,
 }
 
 /// A notifier for test messages: one attempt, so the answer shows what the receiver said at
@@ -74,6 +76,7 @@ impl AppState {
             clock: Arc::new(UtcTime::now),
             auth: Arc::new(auth),
             notifier: Arc::new(test_notifier(None)),
+            principals: Default::default(),
         }
     }
 
