@@ -26,7 +26,7 @@ fn fill(conn: &mut DbConnection, tenant: i64) {
              '10.0.' || (i % 250) || '.1', jsonb_build_object('id', 'e' || i, 'padding', repeat('x', 2000)), \
              now(), chr(65 + (i % 26)::int) || chr(65 + (i % 7)::int), \
              CASE WHEN i % 6 = 0 THEN 50000 + (i % 13)::int ELSE 0 END \
-             FROM generate_series(0, {last}) AS i; VACUUM ANALYZE signing_logs;",
+             FROM generate_series(0, {last}) AS i",
             last = EVENTS - 1
         ),
         Backend::Sqlite => format!(
@@ -43,6 +43,11 @@ fn fill(conn: &mut DbConnection, tenant: i64) {
         ),
     };
     conn.batch_execute(&sql).expect("fill signing_logs");
+    if conn.backend() == Backend::Postgres {
+        // Statistics, and the visibility map that index-only scans need (outside a transaction).
+        conn.batch_execute("VACUUM ANALYZE signing_logs")
+            .expect("vacuum signing_logs");
+    }
 }
 
 fn timed(conn: &mut DbConnection, tenant: i64, query: &SigningLogSummaryQuery) -> (Duration, i64) {
@@ -94,7 +99,7 @@ fn a_summary_of_a_million_sign_ins_takes_well_under_seconds() {
                 "30 days, one country",
                 SigningLogSummaryQuery {
                     since: Some(UtcTime::new("2026-11-01T00:00:00Z".parse().unwrap())),
-                    country: Some("CH".into()),
+                    country: Some("CA".into()),
                     ..Default::default()
                 },
             ),
