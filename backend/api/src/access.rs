@@ -28,6 +28,7 @@ use drift_core::auth::AuthError;
 use drift_core::CoreError;
 
 use crate::extract::parse_id;
+use crate::principal_cache::PrincipalCache;
 use crate::problem::ApiError;
 use crate::routing::{Requirement, RouteTable};
 use crate::state::AppState;
@@ -89,6 +90,13 @@ pub async fn enforce(
             let method = req.method().clone();
             req.extensions_mut().insert(principal.clone());
             let response = next.call(req).await?;
+            if changes && response.status().is_success() {
+                // The write may have revoked a token, deactivated a user or changed a role:
+                // the next request of every caller is checked against the database again.
+                if let Some(state) = response.request().app_data::<web::Data<AppState>>() {
+                    state.principals.clear();
+                }
+            }
             if changes {
                 // Every change anyone makes through the API, with its outcome, in one place.
                 let location = response
@@ -132,24 +140,38 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
 }
 
 /// The caller a token stands for: an API token (by its prefix) or one of our access tokens.
+/// Recently resolved callers are taken from [`crate::principal_cache`]; access tokens are
+/// verified (signature, expiry) every time all the same.
 async fn authenticate(state: &AppState, token: Option<String>) -> Result<Principal, ApiError> {
     let invalid = || ApiError::Core(AuthError::InvalidAccessToken.into());
     let token = token.ok_or_else(invalid)?;
     let now = state.now();
     if token.starts_with(drift_core::api_tokens::TOKEN_PREFIX) {
-        return state
+        let key = PrincipalCache::key(&token);
+        if let Some(principal) = state.principals.get(&key) {
+            return Ok(principal);
+        }
+        let principal = state
             .db(move |conn| drift_core::api_tokens::authenticate(conn, &token, now))
-            .await;
+            .await?;
+        state.principals.put(key, principal.clone());
+        return Ok(principal);
     }
     let claims = state
         .auth
         .keys
         .verify(&token)
         .map_err(|e| ApiError::Core(e.into()))?;
+    let key = PrincipalCache::key(&token);
+    if let Some(principal) = state.principals.get(&key) {
+        return Ok(principal);
+    }
     let user_id: i64 = claims.sub.parse().map_err(|_| invalid())?;
-    state
+    let principal = state
         .db(move |conn| drift_core::access::user_principal(conn, claims.tid, user_id))
-        .await
+        .await?;
+    state.principals.put(key, principal.clone());
+    Ok(principal)
 }
 
 /// The authenticated caller of a request, as the access middleware found it.

@@ -7,6 +7,7 @@ pub mod config;
 pub mod extract;
 pub mod oidc;
 pub mod openapi;
+pub mod principal_cache;
 pub mod problem;
 pub mod responses;
 pub mod routes;

@@ -109,7 +109,10 @@ fn serve() -> Result<(), String> {
             log::info!("Microsoft sign-in is off (set AZURE_CLIENT_ID and AZURE_CLIENT_SECRET)")
         }
     }
-    let state = AppState::with_auth(pool, auth);
+    // E-mail channels can be tested when the worker's SMTP settings are given to the API too.
+    let smtp = drift_notify::SmtpSettings::from_env().map_err(|e| e.to_string())?;
+    let state =
+        AppState::with_auth(pool, auth).with_notifier(drift_api::state::test_notifier(smtp));
     let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,
         cors_origins: config.cors_origins.clone().into(),

@@ -46,6 +46,22 @@ pub struct AppState {
     pub pool: DbPool,
     pub clock: Clock,
     pub auth: Arc<AuthSettings>,
+    /// Sends test notifications (`POST …/notifications/test`).
+    pub notifier: Arc<drift_notify::Notifier>,
+    /// The callers the access middleware resolved recently.
+    pub principals: Arc<crate::principal_cache::PrincipalCache>,
+}
+
+/// A notifier for test messages: one attempt, so the answer shows what the receiver said at
+/// once instead of after minutes of retries. E-mail channels need `smtp`.
+pub fn test_notifier(smtp: Option<drift_notify::SmtpSettings>) -> drift_notify::Notifier {
+    let http = drift_notify::http_client().expect("an HTTP client with the default TLS roots");
+    drift_notify::Notifier::new(http, smtp, Arc::new(UtcTime::now)).with_retry_policy(
+        drift_notify::RetryPolicy {
+            max_attempts: 1,
+            ..Default::default()
+        },
+    )
 }
 
 impl AppState {
@@ -59,7 +75,15 @@ impl AppState {
             pool,
             clock: Arc::new(UtcTime::now),
             auth: Arc::new(auth),
+            notifier: Arc::new(test_notifier(None)),
+            principals: Default::default(),
         }
+    }
+
+    /// The state with another notifier (the server's, with e-mail when it is configured).
+    pub fn with_notifier(mut self, notifier: drift_notify::Notifier) -> Self {
+        self.notifier = Arc::new(notifier);
+        self
     }
 
     pub fn now(&self) -> UtcTime {

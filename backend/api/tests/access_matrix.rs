@@ -106,6 +106,8 @@ const OPERATIONS: &[Operation] = &[
     op("GET",    "/api/v1/tenants/{tenant_id}/settings/history",      InTenant("settings:read"), 200, nothing),
     op("GET",    "/api/v1/tenants/{tenant_id}/settings/history/{id}", InTenant("settings:read"), 200, existing_settings_version),
     op("DELETE", "/api/v1/tenants/{tenant_id}/settings/history/{id}", InTenant("settings:write"), 204, fresh_settings_version),
+    op("GET",    "/api/v1/tenants/{tenant_id}/notifications/deliveries", InTenant("settings:read"), 200, nothing),
+    op("POST",   "/api/v1/tenants/{tenant_id}/notifications/test",    InTenant("settings:write"), 200, test_notification),
 
     op("GET",    "/api/v1/tenants/{tenant_id}/configurations",        InTenant("configurations:read"), 200, nothing),
     op("GET",    "/api/v1/tenants/{tenant_id}/configurations/{id}",   InTenant("configurations:read"), 200, existing_configuration),
@@ -120,6 +122,7 @@ const OPERATIONS: &[Operation] = &[
 
     op("GET",    "/api/v1/tenants/{tenant_id}/signing-logs",          InTenant("signins:read"), 200, nothing),
     op("GET",    "/api/v1/tenants/{tenant_id}/signing-logs/{id}",     InTenant("signins:read"), 200, existing_signin),
+    op("GET",    "/api/v1/tenants/{tenant_id}/signing-logs/summary",  InTenant("signins:read"), 200, nothing),
 
     op("GET",    "/api/v1/tenants/{tenant_id}/api-tokens",            InTenant("api_tokens:manage"), 200, nothing),
     op("POST",   "/api/v1/tenants/{tenant_id}/api-tokens",            InTenant("api_tokens:manage"), 201, new_api_token),
@@ -389,6 +392,14 @@ fn fresh_user_patched(world: &World, target: &Target) -> Attempt {
 
 fn default_settings(_: &World, _: &Target) -> Attempt {
     with_body(json!({}))
+}
+
+/// A test message to a channel defined in the request (a closed loopback port: the receiver's
+/// failure is the answer, still 200).
+fn test_notification(_: &World, _: &Target) -> Attempt {
+    with_body(
+        json!({"definition": {"name": "Matrix", "kind": "webhook", "url": "http://127.0.0.1:9/hook"}}),
+    )
 }
 
 fn existing_settings_version(_: &World, target: &Target) -> Attempt {

@@ -115,6 +115,8 @@ async fn seed(app: &TestApp, tenant: i64, prefix: &str) -> Seeded {
             client_ip: Some("192.0.2.10".into()),
             log_data: Json(json!({"id": log_id})),
             ingested_at: now,
+            country: Some("CH".into()),
+            error_code: Some(0),
         })
         .collect();
     assert_eq!(

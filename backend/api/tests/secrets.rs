@@ -1,6 +1,7 @@
 //! No response gives a secret away: not a password or its hash, not a session's refresh token,
 //! not the Microsoft tokens stored for a user, not the key that signs access tokens, not an API
-//! token's secret or its hash. Every GET operation of the OpenAPI document is read as three
+//! token's secret or its hash, not a notification channel's webhook secret or secret URL (Teams,
+//! Slack, a webhook URL with credentials). Every GET operation of the OpenAPI document is read as three
 //! different callers and scanned, with the responses of the writes that set those secrets.
 
 mod common;
@@ -17,6 +18,11 @@ const SECOND_PASSWORD: &str = "second-Passw0rd-of-adele";
 /// What the Microsoft sign-in stores for a user, written here directly.
 const MICROSOFT_ACCESS_TOKEN: &str = "marker-microsoft-access-token-4f1c";
 const MICROSOFT_REFRESH_TOKEN: &str = "marker-microsoft-refresh-token-9b2e";
+/// The secret parts of notification channels, set through the settings routes.
+const TEAMS_URL_PATH: &str = "webhookb2/marker-teams-9f3a@contoso/IncomingWebhook/0d1e";
+const SLACK_URL_PATH: &str = "services/T0MARK/B0SLACK/marker-slack-77c1";
+const WEBHOOK_TOKEN: &str = "marker-webhook-token-5e2b";
+const WEBHOOK_SECRET: &str = "marker-webhook-signing-secret-31d8";
 
 /// Named secrets that must not appear.
 struct Secrets(Vec<(&'static str, String)>);
@@ -106,6 +112,21 @@ on_both_backends! {
         let replacement = json!({"username": "adele.vance", "email": "adele@contoso.com", "role_id": admin, "first_name": "Adele"});
         writes.push(("PUT /users/{id}", app.put(&user_path, &replacement).await.expect(200)));
 
+        // Notification channels with secret URLs and a signing secret, saved by PUT and again
+        // by PATCH (so the settings history holds two versions with them).
+        let settings_path = format!("/api/v1/tenants/{tenant}/settings");
+        let channels = json!({"notification_settings": {"channels": [
+            {"name": "Teams", "kind": "teams", "url": format!("https://contoso.webhook.office.com/{TEAMS_URL_PATH}")},
+            {"name": "Slack", "kind": "slack", "url": format!("https://hooks.slack.com/{SLACK_URL_PATH}")},
+            {"name": "SIEM", "kind": "webhook", "url": format!("https://siem.contoso.com/hook?token={WEBHOOK_TOKEN}"), "secret": WEBHOOK_SECRET},
+        ]}});
+        writes.push(("PUT /settings", app.put(&settings_path, &channels).await.expect(200)));
+        writes.push(("PATCH /settings", app.patch(&settings_path, &json!({"polling_settings": {"jitter_percent": 20}})).await.expect(200)));
+        let stored = drift_core::settings::current(&mut app.db.conn(), tenant).unwrap();
+        let stored_urls: Vec<&str> = stored.notification_settings.channels.iter().filter_map(|c| c.url.as_deref()).collect();
+        assert!(stored_urls.iter().any(|u| u.contains(WEBHOOK_TOKEN)), "the PATCH kept the stored URLs: {stored_urls:?}");
+        assert_eq!(stored.notification_settings.channels[2].secret.as_deref(), Some(WEBHOOK_SECRET));
+
         // The Microsoft tokens a sign-in with Microsoft would have stored.
         diesel::update(users::table.find(user))
             .set((
@@ -141,6 +162,10 @@ on_both_backends! {
             ("the JWT signing key", app.jwt_secret.clone()),
             ("the API token", api_secret.clone()),
             ("the API token's hash", secret_hash(&api_secret)),
+            ("a Teams webhook URL", TEAMS_URL_PATH.into()),
+            ("a Slack webhook URL", SLACK_URL_PATH.into()),
+            ("a webhook URL's token", WEBHOOK_TOKEN.into()),
+            ("a webhook signing secret", WEBHOOK_SECRET.into()),
         ]);
 
         // The sign-in responses carry their own session, and the API token's creation its

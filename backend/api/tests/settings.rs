@@ -129,6 +129,55 @@ fn full_document() -> Value {
     })
 }
 
+/// A document as responses show it: Teams and Slack URLs (secrets) masked to scheme and host,
+/// and every channel's read-only `url_set`.
+fn shown(mut document: Value) -> Value {
+    for channel in document["notification_settings"]["channels"]
+        .as_array_mut()
+        .unwrap()
+    {
+        let url = channel
+            .get("url")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        channel["url_set"] = json!(url.is_some());
+        if let (Some(url), true) = (
+            url,
+            ["teams", "slack"].contains(&channel["kind"].as_str().unwrap()),
+        ) {
+            let host = url.split('/').nth(2).unwrap();
+            channel["url"] = json!(format!("https://{host}/…"));
+        }
+    }
+    document
+}
+
+/// The URL of each stored channel, as the worker reads it.
+fn stored_urls(app: &TestApp, tenant: i64) -> Vec<Option<String>> {
+    drift_core::settings::current(&mut app.db.conn(), tenant)
+        .unwrap()
+        .notification_settings
+        .channels
+        .into_iter()
+        .map(|c| c.url)
+        .collect()
+}
+
+/// PUTs an invalid document over saved settings and returns the problem.
+async fn refused_put_keeping(app: &TestApp, tenant: i64, body: Value) -> Value {
+    let before = app.get(&settings_path(tenant)).await.expect(200);
+    let problem = app
+        .put(&settings_path(tenant), &body)
+        .await
+        .expect_problem(422, "validation-failed");
+    assert_eq!(
+        app.get(&settings_path(tenant)).await.expect(200),
+        before,
+        "nothing was saved"
+    );
+    problem
+}
+
 /// PUTs a document that is invalid and returns the problem, checking that nothing was saved.
 async fn refused_put(app: &TestApp, tenant: i64, body: Value) -> Value {
     let problem = app
@@ -221,19 +270,23 @@ on_both_backends! {
     async fn a_full_document_round_trips_exactly(app: TestApp) {
         let tenant = app.tenant("Contoso", 1).await;
         let saved = app.put(&settings_path(tenant), &full_document()).await.expect(200);
-        assert_eq!(documents(&saved), full_document());
-        assert_eq!(documents(&app.get(&settings_path(tenant)).await.expect(200)), full_document());
+        assert_eq!(documents(&saved), shown(full_document()));
+        assert_eq!(documents(&app.get(&settings_path(tenant)).await.expect(200)), shown(full_document()));
         assert_eq!(
             documents(&app.get(&version_path(tenant, &saved["id"])).await.expect(200)),
-            full_document()
+            shown(full_document())
         );
         let listed = app.get(&history_path(tenant)).await.expect(200);
-        assert_eq!(documents(&listed["items"][0]), full_document());
+        assert_eq!(documents(&listed["items"][0]), shown(full_document()));
+        let urls = stored_urls(&app, tenant);
+        assert_eq!(urls[0].as_deref(), Some("https://contoso.webhook.office.com/webhookb2/abc"));
 
-        // Saving what was read back changes nothing but the version.
+        // Saving what was read back (masked URLs and `url_set` included) changes nothing but the
+        // version: the masked URLs stand for the stored ones.
         let again = app.put(&settings_path(tenant), &documents(&saved)).await.expect(200);
-        assert_eq!(documents(&again), full_document());
+        assert_eq!(documents(&again), shown(full_document()));
         assert_ne!(again["id"], saved["id"]);
+        assert_eq!(stored_urls(&app, tenant), urls);
     }
 
     async fn patch_changes_only_the_named_nested_field_and_saves_a_new_version(app: TestApp) {
@@ -246,7 +299,8 @@ on_both_backends! {
             .expect(200);
         let mut expected = full_document();
         expected["polling_settings"]["intervals"]["arm"] = json!(120);
-        assert_eq!(documents(&patched), expected);
+        assert_eq!(documents(&patched), shown(expected.clone()));
+        assert_eq!(stored_urls(&app, tenant)[1].as_deref(), Some("https://hooks.slack.com/services/T000/B000/XXXX"));
         assert!(
             patched["id"].as_i64().unwrap() > first["id"].as_i64().unwrap(),
             "a patch saves a new version: {patched}"
@@ -266,7 +320,7 @@ on_both_backends! {
             .await
             .expect(200);
         expected["drift_thresholds"]["ignore_paths"] = json!([{"path": "/etag"}]);
-        assert_eq!(documents(&replaced), expected);
+        assert_eq!(documents(&replaced), shown(expected));
 
         // An invalid patch saves nothing.
         let problem = app
@@ -676,5 +730,36 @@ on_both_backends! {
         assert_eq!(field_codes(&problem), pairs(&[("notification_settings.digest.threshold", "range")]));
         let problem = refused_put(&app, tenant, json!({"notification_settings": {"digest": {"threshold": 10001}}})).await;
         assert_eq!(field_codes(&problem), pairs(&[("notification_settings.digest.threshold", "range")]));
+    }
+
+    async fn secret_urls_are_write_only_and_kept_by_name_and_kind(app: TestApp) {
+        let tenant = app.tenant("Contoso", 1).await;
+        let teams_url = "https://contoso.webhook.office.com/webhookb2/secret-part";
+        let token_url = "https://siem.contoso.com/hook?token=secret-token";
+        let plain_url = "https://siem.contoso.com/hook";
+        app.put(&settings_path(tenant), &with_channels(vec![
+            channel("Teams", "teams", Some(teams_url), &[]),
+            channel("SIEM", "webhook", Some(token_url), &[]),
+            channel("Plain", "webhook", Some(plain_url), &[]),
+        ])).await.expect(200);
+        let shown = app.get(&settings_path(tenant)).await.expect(200);
+        let channels = &shown["notification_settings"]["channels"];
+        assert_eq!(channels[0]["url"], "https://contoso.webhook.office.com/…");
+        assert_eq!(channels[1]["url"], "https://siem.contoso.com/…", "a query string may hold a token");
+        assert_eq!(channels[2]["url"], plain_url, "a webhook URL without credentials is shown");
+        assert!(channels.as_array().unwrap().iter().all(|c| c["url_set"] == true));
+
+        // Omitting the url keeps it too (same name in another case, same kind).
+        let omitted = json!({"name": "teams", "kind": "teams"});
+        app.put(&settings_path(tenant), &with_channels(vec![omitted, channels[1].clone()])).await.expect(200);
+        assert_eq!(stored_urls(&app, tenant), [Some(teams_url.to_owned()), Some(token_url.to_owned())]);
+
+        // A masked URL under a new name, or for another kind, stands for nothing.
+        let renamed = json!({"name": "Teams (new)", "kind": "teams", "url": "https://contoso.webhook.office.com/…"});
+        let problem = refused_put_keeping(&app, tenant, with_channels(vec![renamed])).await;
+        assert_eq!(field_codes(&problem), pairs(&[("notification_settings.channels[0].url", "masked")]));
+        let other_kind = json!({"name": "Teams", "kind": "slack", "url": "https://hooks.slack.com/…"});
+        let problem = refused_put_keeping(&app, tenant, with_channels(vec![other_kind])).await;
+        assert_eq!(field_codes(&problem), pairs(&[("notification_settings.channels[0].url", "masked")]));
     }
 }

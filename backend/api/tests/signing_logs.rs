@@ -32,9 +32,17 @@ struct Event<'a> {
     application: Option<&'a str>,
     status: &'a str,
     client_ip: Option<&'a str>,
+    country: Option<&'a str>,
 }
 
 impl Event<'_> {
+    /// The error code the status stands for (0 for a success).
+    fn error_code(&self) -> i32 {
+        self.status
+            .strip_prefix("failure:")
+            .map_or(0, |code| code.parse().unwrap())
+    }
+
     fn log_data(&self) -> Value {
         json!({
             "id": self.log_id,
@@ -42,8 +50,8 @@ impl Event<'_> {
             "userPrincipalName": self.actor,
             "appDisplayName": self.application,
             "ipAddress": self.client_ip,
-            "status": {"errorCode": 0, "failureReason": null},
-            "location": {"city": "Zürich", "countryOrRegion": "CH", "geoCoordinates": {"latitude": 47.3769, "longitude": 8.5417}},
+            "status": {"errorCode": self.error_code(), "failureReason": null},
+            "location": {"city": "Zürich", "countryOrRegion": self.country, "geoCoordinates": {"latitude": 47.3769, "longitude": 8.5417}},
             "conditionalAccessPolicies": [{"id": "ca-1", "result": "success"}],
         })
     }
@@ -60,6 +68,8 @@ impl Event<'_> {
             client_ip: self.client_ip.map(str::to_owned),
             log_data: Json(self.log_data()),
             ingested_at: at(1000),
+            country: self.country.map(str::to_owned),
+            error_code: Some(self.error_code()),
         }
     }
 }
@@ -72,6 +82,7 @@ fn event(log_id: &str, minutes: i64) -> Event<'_> {
         application: Some("Azure Portal"),
         status: "success",
         client_ip: Some("192.0.2.10"),
+        country: Some("CH"),
     }
 }
 
@@ -106,6 +117,7 @@ fn seed_varied(app: &TestApp, tenant: i64) {
             application: Some("Azure Portal"),
             status: "success",
             client_ip: Some("192.0.2.10"),
+            country: Some("CH"),
         },
         Event {
             log_id: "e2",
@@ -114,6 +126,7 @@ fn seed_varied(app: &TestApp, tenant: i64) {
             application: Some("Microsoft Teams"),
             status: "failure:50126",
             client_ip: Some("198.51.100.7"),
+            country: Some("US"),
         },
         Event {
             log_id: "e3",
@@ -122,6 +135,7 @@ fn seed_varied(app: &TestApp, tenant: i64) {
             application: Some("azure portal"),
             status: "failure:50053",
             client_ip: Some("2001:db8::1"),
+            country: Some("DE"),
         },
         Event {
             log_id: "e4",
@@ -130,6 +144,7 @@ fn seed_varied(app: &TestApp, tenant: i64) {
             application: Some("Office 365 Exchange Online"),
             status: "success",
             client_ip: Some("192.0.2.10"),
+            country: Some("CH"),
         },
         Event {
             log_id: "e5",
@@ -138,6 +153,7 @@ fn seed_varied(app: &TestApp, tenant: i64) {
             application: Some("Backup Agent"),
             status: "failure:50126",
             client_ip: None,
+            country: None,
         },
         Event {
             log_id: "e6",
@@ -146,6 +162,7 @@ fn seed_varied(app: &TestApp, tenant: i64) {
             application: Some("AZURE PORTAL"),
             status: "success",
             client_ip: Some("198.51.100.7"),
+            country: Some("US"),
         },
     ];
     let logs: Vec<NewSigningLog> = events.iter().map(|e| e.new_log(tenant)).collect();
@@ -187,7 +204,7 @@ on_both_backends! {
 
     async fn lists_summaries_newest_first_and_gets_one_with_its_document(app: TestApp) {
         let tenant = app.tenant("Contoso", 1).await;
-        let older = Event { log_id: "3f1c2b9e-older", minutes: 0, actor: Some("adele@contoso.com"), application: Some("Azure Portal"), status: "success", client_ip: Some("192.0.2.10") };
+        let older = Event { log_id: "3f1c2b9e-older", minutes: 0, actor: Some("adele@contoso.com"), application: Some("Azure Portal"), status: "success", client_ip: Some("192.0.2.10"), country: Some("CH") };
         let newer = Event {
             log_id: "8a7d6c5b-newer",
             minutes: 30,
@@ -195,6 +212,7 @@ on_both_backends! {
             application: Some("Microsoft Teams"),
             status: "failure:50126",
             client_ip: None,
+            country: Some("CH"),
         };
         assert_eq!(insert(&app, &[older.new_log(tenant), newer.new_log(tenant)]), 2);
 
@@ -217,6 +235,8 @@ on_both_backends! {
                 "status": "success",
                 "client_ip": "192.0.2.10",
                 "ingested_at": ts(1000),
+                "country": "CH",
+                "error_code": 0,
             }),
             "a summary has no log_data"
         );
@@ -401,6 +421,7 @@ on_both_backends! {
             application: None,
             status: "failure:50034",
             client_ip: None,
+            country: Some("CH"),
         };
         assert_eq!(insert(&app, &[event("known", 0).new_log(tenant), anonymous.new_log(tenant)]), 2);
 
@@ -417,5 +438,204 @@ on_both_backends! {
         assert_eq!(listed(&app, &format!("{path}?application=azure%20portal")).await, ["known"]);
         assert_eq!(listed(&app, &format!("{path}?status=failure")).await, ["anonymous"]);
         assert_eq!(listed(&app, &format!("{path}?client_ip=192.0.2.10")).await, ["known"]);
+    }
+}
+
+fn summary_path(tenant: i64, query: &str) -> String {
+    format!("/api/v1/tenants/{tenant}/signing-logs/summary?{query}")
+}
+
+/// The window of `seed_varied` and the hours around it: 06:00 to 12:00 on the test day.
+const MORNING: &str = "since=2026-03-01T06:00:00Z&until=2026-03-01T12:00:00Z";
+
+/// `over_time` as (start, successes, failures).
+fn buckets(summary: &Value) -> Vec<(String, i64, i64)> {
+    summary["over_time"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["start"].as_str().unwrap().to_owned(),
+                b["successes"].as_i64().unwrap(),
+                b["failures"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn summary(app: &TestApp, tenant: i64, query: String) -> Value {
+    app.get(&summary_path(tenant, &query)).await.expect(200)
+}
+
+fn hour(h: u32) -> String {
+    format!("2026-03-01T{h:02}:00:00.000000Z")
+}
+
+on_both_backends! {
+    async fn lists_filter_by_country_and_error_code(app: TestApp) {
+        let tenant = app.tenant("Contoso", 1).await;
+        seed_varied(&app, tenant);
+        let q = |query: &str| format!("{}?{query}", logs_path(tenant));
+        assert_eq!(listed(&app, &q("country=US")).await, ["e6", "e2"]);
+        assert_eq!(listed(&app, &q("country=ch")).await, ["e4", "e1"], "any case");
+        assert_eq!(listed(&app, &q("error_code=50126")).await, ["e5", "e2"]);
+        assert_eq!(listed(&app, &q("error_code=0")).await, ["e6", "e4", "e1"], "0 is a success");
+        assert_eq!(listed(&app, &q("country=US&error_code=0")).await, ["e6"]);
+        let problem = app.get(&q("error_code=invalid")).await.expect_problem(422, "validation-failed");
+        assert_eq!(Reply::error_fields(&problem), ["error_code"]);
+
+        let page = app.get(&q("country=DE")).await.expect(200);
+        assert_eq!((&page["items"][0]["country"], &page["items"][0]["error_code"]), (&json!("DE"), &json!(50053)));
+    }
+
+    async fn the_summary_counts_every_hour_of_the_window_and_ranks_dimensions(app: TestApp) {
+        let tenant = app.tenant("Contoso", 1).await;
+        seed_varied(&app, tenant);
+        // Two more in the 10:00 hour, and one outside the window.
+        let late = Event { log_id: "late", minutes: 125, actor: Some("adele@contoso.com"), application: Some("Azure Portal"), status: "failure:50126", client_ip: None, country: Some("CH") };
+        let later = event("later", 150);
+        let outside = event("outside", 60 * 5);
+        assert_eq!(insert(&app, &[late.new_log(tenant), later.new_log(tenant), outside.new_log(tenant)]), 3);
+
+        let summary = app.get(&summary_path(tenant, MORNING)).await.expect(200);
+        assert_eq!(summary["bucket"], "hour", "a window of 6 hours is counted by the hour");
+        assert_eq!(summary["since"], "2026-03-01T06:00:00.000000Z");
+        assert_eq!(summary["until"], "2026-03-01T12:00:00.000000Z");
+        assert_eq!((summary["total"].as_i64(), summary["successes"].as_i64(), summary["failures"].as_i64()), (Some(8), Some(4), Some(4)));
+        assert_eq!(
+            buckets(&summary),
+            [(hour(6), 0, 0), (hour(7), 0, 0), (hour(8), 3, 3), (hour(9), 0, 0), (hour(10), 1, 1), (hour(11), 0, 0)]
+        );
+        assert_eq!(
+            summary["failures_by_error_code"],
+            json!({"top": [{"error_code": 50126, "count": 3}, {"error_code": 50053, "count": 1}], "other": 0})
+        );
+        assert_eq!(
+            summary["by_country"],
+            json!({"top": [{"country": "CH", "count": 4}, {"country": "US", "count": 2}, {"country": "DE", "count": 1}], "other": 1}),
+            "the event without a country is counted as other"
+        );
+        assert_eq!(summary["by_application"]["top"][0], json!({"application": "Azure Portal", "count": 3}));
+        let applications: i64 = summary["by_application"]["top"].as_array().unwrap().iter().map(|a| a["count"].as_i64().unwrap()).sum();
+        assert_eq!(applications + summary["by_application"]["other"].as_i64().unwrap(), 8);
+
+        // By day, the same events fall in one bucket.
+        let daily = app.get(&summary_path(tenant, &format!("{MORNING}&bucket=day"))).await.expect(200);
+        assert_eq!(buckets(&daily), [("2026-03-01T00:00:00.000000Z".to_owned(), 4, 4)]);
+    }
+
+    async fn the_summary_takes_the_filters_of_the_list(app: TestApp) {
+        let tenant = app.tenant("Contoso", 1).await;
+        seed_varied(&app, tenant);
+        let total = |summary: &Value| summary["total"].as_i64().unwrap();
+        let get = |query: String| summary(&app, tenant, query);
+
+        let failures = get(format!("{MORNING}&status=failure")).await;
+        assert_eq!((total(&failures), failures["failures"].as_i64()), (3, Some(3)));
+        assert_eq!(total(&get(format!("{MORNING}&status=failure:50053")).await), 1);
+        assert_eq!(total(&get(format!("{MORNING}&status=success")).await), 3);
+        let adele = get(format!("{MORNING}&actor=ADELE@contoso.com")).await;
+        assert_eq!((total(&adele), adele["failures"].as_i64()), (2, Some(1)));
+        assert_eq!(total(&get(format!("{MORNING}&application=azure%20portal")).await), 3);
+        assert_eq!(total(&get(format!("{MORNING}&client_ip=198.51.100.7")).await), 2);
+        let us = get(format!("{MORNING}&country=us")).await;
+        assert_eq!(us["by_country"], json!({"top": [{"country": "US", "count": 2}], "other": 0}));
+        let combined = get(format!("{MORNING}&country=US&status=failure")).await;
+        assert_eq!(buckets(&combined)[2], (hour(8), 0, 1));
+
+        let problem = app.get(&summary_path(tenant, &format!("{MORNING}&status=failed"))).await.expect_problem(422, "validation-failed");
+        assert_eq!(Reply::error_fields(&problem), ["status"]);
+        let problem = app.get(&summary_path(tenant, &format!("{MORNING}&error=1"))).await.expect_problem(422, "validation-failed");
+        assert_eq!(Reply::error_fields(&problem), ["error"], "unknown parameters are refused");
+        let problem = app.get(&summary_path(tenant, &format!("{MORNING}&bucket=week"))).await.expect_problem(422, "validation-failed");
+        assert_eq!(Reply::error_fields(&problem), ["bucket"]);
+        let problem = app.get(&summary_path(tenant, "since=2026-03-01T06:00:00Z&until=2026-03-01T06:00:00Z")).await.expect_problem(422, "validation-failed");
+        assert_eq!(Reply::error_fields(&problem), ["since"]);
+
+        // Another tenant's summary does not count these.
+        let other = app.tenant("Fabrikam", 2).await;
+        assert_eq!(total(&app.get(&summary_path(other, MORNING)).await.expect(200)), 0);
+    }
+
+    async fn rankings_list_the_ten_largest_and_count_the_rest_as_other(app: TestApp) {
+        let tenant = app.tenant("Contoso", 1).await;
+        // Country k (k = 1..=13) signs in k times; each country has its own application and
+        // each failure its own error code.
+        let mut logs = Vec::new();
+        let names: Vec<(String, String)> = (1..=13).map(|k| (format!("C{k:02}"), format!("App {k:02}"))).collect();
+        let mut n = 0;
+        for (k, (country, application)) in names.iter().enumerate() {
+            for _ in 0..=k {
+                n += 1;
+                let log_id = format!("r{n}");
+                let status = format!("failure:{}", 50000 + k);
+                let mut e = event(&log_id, n % 50);
+                e.country = Some(country.as_str());
+                e.application = Some(application.as_str());
+                e.status = &status;
+                logs.push(e.new_log(tenant));
+            }
+        }
+        assert_eq!(insert(&app, &logs), 91);
+        let summary = app.get(&summary_path(tenant, MORNING)).await.expect(200);
+        assert_eq!(summary["total"], 91);
+        let countries: Vec<(String, i64)> = summary["by_country"]["top"].as_array().unwrap().iter()
+            .map(|c| (c["country"].as_str().unwrap().to_owned(), c["count"].as_i64().unwrap())).collect();
+        let expected: Vec<(String, i64)> = (4..=13).rev().map(|k| (format!("C{k:02}"), k)).collect();
+        assert_eq!(countries, expected);
+        assert_eq!(summary["by_country"]["other"], 1 + 2 + 3);
+        assert_eq!(summary["by_application"]["top"].as_array().unwrap().len(), 10);
+        assert_eq!(summary["by_application"]["top"][0], json!({"application": "App 13", "count": 13}));
+        assert_eq!(summary["by_application"]["other"], 6);
+        assert_eq!(summary["failures_by_error_code"]["top"][9], json!({"error_code": 50003, "count": 4}));
+        assert_eq!(summary["failures_by_error_code"]["other"], 6);
+    }
+
+    async fn the_summary_defaults_to_the_last_seven_days_by_day(app: TestApp) {
+        let tenant = app.tenant("Contoso", 1).await;
+        let now = chrono::Utc::now();
+        let mut logs = Vec::new();
+        for (log_id, hours_ago) in [("recent", 1), ("days-ago", 72), ("too-old", 24 * 8)] {
+            let mut log = event(log_id, 0).new_log(tenant);
+            log.timestamp = UtcTime::new(now - Duration::hours(hours_ago));
+            logs.push(log);
+        }
+        insert(&app, &logs);
+        let summary = app.get(&summary_path(tenant, "")).await.expect(200);
+        assert_eq!(summary["bucket"], "day");
+        assert_eq!(summary["total"], 2, "{summary}");
+        let until: DateTime<Utc> = summary["until"].as_str().unwrap().parse().unwrap();
+        let since: DateTime<Utc> = summary["since"].as_str().unwrap().parse().unwrap();
+        assert_eq!(until - since, Duration::days(7));
+        assert!((until - now).num_seconds().abs() < 60);
+        // Seven days that do not start at midnight touch eight dates.
+        let days = buckets(&summary);
+        assert_eq!(days.len(), 8, "{days:?}");
+        assert_eq!(days[0].0, format!("{}T00:00:00.000000Z", since.date_naive()));
+        assert_eq!(days.iter().map(|d| d.1).sum::<i64>(), 2);
+
+        // Up to two days are counted by the hour.
+        let two_days = format!("since={}&until={}", ts(0), ts(48 * 60));
+        let hourly = app.get(&summary_path(tenant, &two_days)).await.expect(200);
+        assert_eq!(hourly["bucket"], "hour");
+        assert_eq!(hourly["over_time"].as_array().unwrap().len(), 49, "the first and last hours are partial");
+    }
+
+    async fn a_window_of_more_than_2000_buckets_is_refused(app: TestApp) {
+        let tenant = app.tenant("Contoso", 1).await;
+        let start: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let window = |hours: i64, bucket: &str| {
+            let until = UtcTime::new(start + Duration::hours(hours));
+            format!("since={}&until={until}&bucket={bucket}", UtcTime::new(start))
+        };
+        let most = app.get(&summary_path(tenant, &window(2000, "hour"))).await.expect(200);
+        assert_eq!(most["over_time"].as_array().unwrap().len(), 2000);
+        let problem = app.get(&summary_path(tenant, &window(2001, "hour"))).await.expect_problem(400, "bad-request");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.starts_with("bucket:") && detail.contains("2001"), "{detail}");
+        // The same window by day is fine.
+        let daily = app.get(&summary_path(tenant, &window(2001, "day"))).await.expect(200);
+        assert_eq!(daily["over_time"].as_array().unwrap().len(), 84);
     }
 }

@@ -14,6 +14,7 @@ pub mod drift;
 pub mod history;
 pub mod input;
 pub mod notifications;
+pub mod outbox;
 pub mod permissions;
 pub mod poll_status;
 pub mod polling;

@@ -5,16 +5,19 @@
 //! notifier redacts before it records).
 
 use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::notification_deliveries as deliveries;
 use crate::db::DbConnection;
 use crate::error::{CoreError, CoreResult};
 use crate::pagination::{Page, PageRequest};
-use crate::settings::schema::ChannelKind;
+use crate::settings::schema::{
+    is_masked_url, ChannelKind, NotificationChannel, NotificationSettings,
+};
 use crate::types::text_enum;
 use crate::{keyset, Json, UtcTime};
+use validator::Validate;
 
 text_enum! {
     /// How a delivery ended.
@@ -134,17 +137,49 @@ pub fn record(conn: &mut DbConnection, delivery: &NewDelivery<'_>) -> CoreResult
         .get_result(conn)?)
 }
 
+/// Filters of the delivery log.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryFilter {
+    /// Only deliveries to the channel of this name (exactly as configured).
+    #[param(example = "SecOps Teams")]
+    pub channel: Option<String>,
+    /// Only deliveries that ended so.
+    pub status: Option<DeliveryStatus>,
+    /// Only deliveries made at or after this instant.
+    pub since: Option<UtcTime>,
+}
+
 /// The tenant's deliveries, newest first.
 pub fn list(
     conn: &mut DbConnection,
     tenant_id: i64,
     page: &PageRequest,
 ) -> CoreResult<Page<Delivery>> {
+    list_filtered(conn, tenant_id, &DeliveryFilter::default(), page)
+}
+
+/// The tenant's deliveries that pass `filter`, newest first.
+pub fn list_filtered(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    filter: &DeliveryFilter,
+    page: &PageRequest,
+) -> CoreResult<Page<Delivery>> {
     const SORT: &str = "-created_at";
     let limit = page.limit()?;
-    let query = deliveries::table
+    let mut query = deliveries::table
         .filter(deliveries::tenant_id.eq(tenant_id))
         .into_boxed();
+    if let Some(channel) = &filter.channel {
+        query = query.filter(deliveries::channel_name.eq(channel.clone()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(deliveries::status.eq(status));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(deliveries::created_at.ge(since));
+    }
     let query = keyset!(
         query,
         deliveries::created_at,
@@ -181,4 +216,88 @@ pub fn changes_delivered_since(
         .iter()
         .map(|ids| ids.0.as_array().map_or(0, Vec::len))
         .sum())
+}
+
+// ---- test messages ----------------------------------------------------------------------------
+
+/// What to send a test notification to: a saved channel, or a definition not saved yet (so a
+/// settings form can be tried before it is saved). Exactly one of the two.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"channel": "SecOps Teams"}))]
+pub struct TestNotificationRequest {
+    /// The name of a saved channel (case-insensitive).
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// A channel as the settings would hold it. A webhook `secret` it omits, and a `url` it
+    /// omits or sends back masked (as settings responses show it), are taken from the saved
+    /// channel of the same name and kind.
+    #[serde(default)]
+    pub definition: Option<NotificationChannel>,
+}
+
+/// The channel a test message goes to, from the request and the saved `settings` (with their
+/// secrets): a saved channel by name (404 when there is none), or the definition completed
+/// from the saved channel of the same name and then validated like a saved one (422).
+pub fn test_channel(
+    settings: &NotificationSettings,
+    request: &TestNotificationRequest,
+) -> CoreResult<NotificationChannel> {
+    let saved = |name: &str| {
+        settings
+            .channels
+            .iter()
+            .find(|c| c.name.to_lowercase() == name.to_lowercase())
+    };
+    match (&request.channel, &request.definition) {
+        (Some(name), None) => saved(name)
+            .cloned()
+            .ok_or_else(|| CoreError::not_found("notification channel", name)),
+        (None, Some(definition)) => {
+            let mut channel = definition.clone();
+            let same = saved(&channel.name).filter(|c| c.kind == channel.kind);
+            if channel.url.as_deref().is_none_or(is_masked_url) {
+                match same.and_then(|c| c.url.clone()) {
+                    Some(url) => channel.url = Some(url),
+                    None if channel.url.is_some() => {
+                        return Err(CoreError::invalid(
+                            "definition.url",
+                            "masked",
+                            "a masked url stands only for the url of the saved channel of the \
+                             same name and kind; send the whole url",
+                        ))
+                    }
+                    None => {}
+                }
+            }
+            if channel.secret.is_none() && channel.kind == ChannelKind::Webhook {
+                channel.secret = same.and_then(|c| c.secret.clone());
+            }
+            channel
+                .validate()
+                .map_err(|errors| match CoreError::from(errors) {
+                    CoreError::Invalid(fields) => CoreError::Invalid(
+                        fields
+                            .into_iter()
+                            .map(|mut f| {
+                                f.field = if f.field.is_empty() {
+                                    "definition".into()
+                                } else {
+                                    format!("definition.{}", f.field)
+                                };
+                                f
+                            })
+                            .collect(),
+                    ),
+                    other => other,
+                })?;
+            Ok(channel)
+        }
+        _ => Err(CoreError::invalid(
+            "channel",
+            "one_of",
+            "give either the name of a saved channel (channel) or a channel definition \
+             (definition), not both",
+        )),
+    }
 }

@@ -204,3 +204,108 @@ fn sqlite_enforces_foreign_keys_and_uses_wal() {
         "a settings row for a missing tenant must be refused"
     );
 }
+
+/// Reverts the newest migrations until none at or after `version` (digits of the folder name,
+/// such as `20261129000007`) is applied.
+fn revert_down_to_before(conn: &mut drift_core::db::DbConnection, version: &str) {
+    use diesel_migrations::MigrationHarness;
+    use drift_core::db::connection::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+    use drift_core::db::DbConnection;
+    let digits = |v: String| v.chars().filter(char::is_ascii_digit).collect::<String>();
+    loop {
+        let newest = match conn {
+            DbConnection::Postgresql(pg) => pg.applied_migrations().unwrap(),
+            DbConnection::Sqlite(sqlite) => sqlite.applied_migrations().unwrap(),
+        }
+        .into_iter()
+        .map(|v| digits(v.to_string()))
+        .max()
+        .unwrap();
+        if newest.as_str() < version {
+            return;
+        }
+        match conn {
+            DbConnection::Postgresql(pg) => pg.revert_last_migration(POSTGRES_MIGRATIONS),
+            DbConnection::Sqlite(sqlite) => sqlite.revert_last_migration(SQLITE_MIGRATIONS),
+        }
+        .unwrap();
+    }
+}
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct SigninDimensions {
+    #[diesel(sql_type = Text)]
+    log_id: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    country: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+    error_code: Option<i32>,
+}
+
+#[test]
+fn the_signin_dimensions_are_read_from_the_events_stored_before_them() {
+    let events = [
+        (
+            "ok",
+            r#"{"id": "ok", "status": {"errorCode": 0}, "location": {"countryOrRegion": "CH"}}"#,
+        ),
+        (
+            "failed",
+            r#"{"id": "failed", "status": {"errorCode": 50126}, "location": {"countryOrRegion": "US"}}"#,
+        ),
+        (
+            "blank",
+            r#"{"id": "blank", "status": {"errorCode": 50053}, "location": {"countryOrRegion": ""}}"#,
+        ),
+        (
+            "odd",
+            r#"{"id": "odd", "status": {"errorCode": "x"}, "location": null}"#,
+        ),
+        ("bare", r#"{"id": "bare"}"#),
+    ];
+    for make_db in TestDb::each() {
+        let db = make_db();
+        let mut conn = db.conn();
+        revert_down_to_before(&mut conn, "20261129000007");
+        diesel::sql_query("INSERT INTO tenants (name, azure_tenant_id, created_at) VALUES ('Contoso', '00000000-0000-4000-8000-000000000001', '2026-11-29T08:00:00.000000Z')")
+            .execute(&mut *conn)
+            .unwrap();
+        let json = match conn.backend() {
+            Backend::Postgres => "CAST(? AS jsonb)",
+            Backend::Sqlite => "?",
+        };
+        for (log_id, document) in events {
+            // The document is spliced in as a literal: the statement differs per backend anyway.
+            let literal = format!("'{}'", document.replace('\'', "''"));
+            let sql = format!(
+                "INSERT INTO signing_logs (tenant_id, log_id, \"timestamp\", status, log_data, ingested_at) \
+                 SELECT id, '{log_id}', '2026-11-29T08:00:00.000000Z', 'success', {}, '2026-11-29T08:00:00.000000Z' FROM tenants",
+                json.replace('?', &literal)
+            );
+            diesel::sql_query(sql).execute(&mut *conn).unwrap();
+        }
+        run_migrations(&mut conn).unwrap();
+        let mut found: Vec<SigninDimensions> =
+            diesel::sql_query("SELECT log_id, country, error_code FROM signing_logs")
+                .load(&mut *conn)
+                .unwrap();
+        found.sort_by(|a, b| a.log_id.cmp(&b.log_id));
+        let row = |log_id: &str, country: Option<&str>, error_code: Option<i32>| SigninDimensions {
+            log_id: log_id.into(),
+            country: country.map(str::to_owned),
+            error_code,
+        };
+        assert_eq!(
+            found,
+            [
+                row("bare", None, None),
+                row("blank", None, Some(50053)),
+                row("failed", Some("US"), Some(50126)),
+                row("odd", None, None),
+                row("ok", Some("CH"), Some(0)),
+            ],
+            "{:?}",
+            db.url()
+        );
+    }
+}

@@ -2,8 +2,10 @@
 //! (signed JSON), Microsoft Teams and Slack incoming webhooks, and e-mail over SMTP; with
 //! severity filtering, digests, retries and a delivery log.
 //!
-//! The worker calls [`Notifier::notify`] after each poll with the changes it recorded; the API
-//! can call [`Notifier::send_test`] to check one channel.
+//! The worker drains the notification outbox ([`outbox::drain`]) after each poll and when it
+//! starts: every recorded change is announced once to each channel that should get it, even
+//! across crashes and failing receivers. [`Notifier::notify`] sends a given list of changes; the
+//! API calls [`Notifier::send_test`] to check one channel.
 //!
 //! # What is sent when
 //!
@@ -29,6 +31,7 @@
 //! refuses old `sent_at` values and remembers recent delivery ids is safe from replays.
 
 pub mod email;
+pub mod outbox;
 pub mod payload;
 pub mod redact;
 pub mod retry;

@@ -132,6 +132,8 @@ fn main() -> ExitCode {
             log::info!("stopping: finishing the pages in hand");
             stopping.store(true, Ordering::SeqCst);
         });
+        // Changes a previous run recorded but could not announce (a crash, a failing channel).
+        drain_outbox(&ctx).await;
         if cli.once {
             once(&ctx, &cli).await
         } else {
@@ -354,4 +356,17 @@ async fn continuous(ctx: &Context, concurrency: usize) {
     }
     while set.join_next().await.is_some() {}
     log::info!("stopped");
+}
+
+/// Sends the pending notifications of every tenant that has some.
+async fn drain_outbox(ctx: &Context) {
+    let tenants = ctx.run_db(drift_core::outbox::tenants_with_pending).await;
+    match tenants {
+        Ok(tenants) => {
+            for tenant in tenants {
+                poll::notify_pending(ctx, tenant).await;
+            }
+        }
+        Err(e) => log::warn!("pending notifications not read: {e}"),
+    }
 }

@@ -97,6 +97,12 @@ pub struct Context {
 }
 
 impl Context {
+    /// How long a claim of pending notifications lasts: long enough for every channel's
+    /// retries (a stuck worker's claim still expires and another worker sends them).
+    pub fn notify_lease(&self) -> Duration {
+        Duration::minutes(15)
+    }
+
     async fn db<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut DbConnection) -> Result<T, PollError> + Send + 'static,
@@ -287,7 +293,6 @@ async fn poll_configurations(ctx: &Context, claim: &Claim) -> Result<JobReport, 
         }
     }
     let mut report = JobReport::default();
-    let started = UtcTime::now();
     for listing in listings {
         let mut pager = Pager::new(&ctx.client, &claim.azure_tenant_id, *listing);
         loop {
@@ -336,95 +341,34 @@ async fn poll_configurations(ctx: &Context, claim: &Claim) -> Result<JobReport, 
         .await?;
     report.outcome.add(outcome);
     if report.outcome.created + report.outcome.updated + report.outcome.deleted > 0 {
-        notify_changes(ctx, claim.tenant_id, source, started).await;
+        notify_pending(ctx, claim.tenant_id).await;
     }
     Ok(report)
 }
 
-/// Sends the changes this poll recorded (history of the source since the poll began) to the
-/// tenant's channels. Best effort: a channel that fails is in the delivery log and the worker's
-/// log, and never fails the poll, whose changes are already stored.
-async fn notify_changes(
-    ctx: &Context,
-    tenant_id: i64,
-    source: drift_core::types::Source,
-    started: UtcTime,
-) {
-    let loaded = ctx
-        .db(move |conn| {
-            let tenant = drift_core::tenants::get(conn, tenant_id)?;
-            let settings = drift_core::settings::current(conn, tenant_id)?;
-            let filter = drift_core::history::HistoryFilter {
-                source: Some(source),
-                since: Some(started),
-                ..Default::default()
-            };
-            let mut changes = Vec::new();
-            let mut page = drift_core::pagination::PageRequest {
-                limit: Some(500),
-                cursor: None,
-            };
-            loop {
-                let found = drift_core::history::list(
-                    conn,
-                    tenant_id,
-                    None,
-                    &filter,
-                    Default::default(),
-                    &page,
-                )?;
-                changes.extend(found.items);
-                match found.next_cursor {
-                    Some(cursor) => page.cursor = Some(cursor),
-                    None => break,
+/// Sends the tenant's pending changes (the notification outbox) to its channels. Best effort:
+/// what a channel did not accept stays pending for the next run (after the next poll of the
+/// tenant, or when a worker starts), and never fails the poll, whose changes are stored.
+pub async fn notify_pending(ctx: &Context, tenant_id: i64) {
+    use drift_notify::outbox::{drain, BATCH};
+    loop {
+        let lease = ctx.notify_lease();
+        match drain(&ctx.notifier, &ctx.pool, tenant_id, &ctx.owner, lease).await {
+            Ok(report) => {
+                if report.claimed > 0 {
+                    log::info!("tenant {tenant_id}: notifications: {report:?}");
+                }
+                // A full batch that all went out: more may be waiting. (Changes given back are
+                // not retried at once: their channel just failed.)
+                if report.claimed < BATCH as usize || report.pending > 0 {
+                    return;
                 }
             }
-            Ok((tenant, settings.notification_settings, changes))
-        })
-        .await;
-    let (tenant, settings, changes) = match loaded {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            log::warn!("tenant {tenant_id}: changes not notified: {e}");
-            return;
+            Err(e) => {
+                log::warn!("tenant {tenant_id}: changes not notified yet: {e}");
+                return;
+            }
         }
-    };
-    let notices: Vec<drift_notify::ChangeNotice> = changes
-        .into_iter()
-        .map(|c| drift_notify::ChangeNotice {
-            history_id: c.id,
-            configuration_id: c.configuration_id,
-            source: c.source,
-            resource_type: c.resource_type,
-            resource_name: c.resource_name,
-            resource_id: c.resource_id,
-            change_type: c.change_type,
-            severity: c.severity.unwrap_or(drift_core::types::Severity::Info),
-            changed_by: c.changed_by,
-            changed_at: c.changed_at,
-            changed_paths: serde_json::from_value(c.changed_paths.0).unwrap_or_default(),
-        })
-        .collect();
-    let tenant = drift_notify::TenantRef {
-        id: tenant.id,
-        name: tenant.name,
-    };
-    let report = ctx
-        .notifier
-        .notify(&ctx.pool, &tenant, &settings, &notices)
-        .await;
-    for outcome in &report.outcomes {
-        log::info!(
-            "tenant {tenant_id}: notified channel {:?}: {:?} after {} attempt(s){}",
-            outcome.channel,
-            outcome.status,
-            outcome.attempts,
-            outcome
-                .error
-                .as_deref()
-                .map(|e| format!(": {e}"))
-                .unwrap_or_default()
-        );
     }
 }
 
@@ -433,10 +377,15 @@ pub fn signin_row(tenant_id: i64, event: Value, ingested_at: UtcTime) -> Option<
     let log_id = event["id"].as_str()?.to_owned();
     let timestamp: chrono::DateTime<Utc> = event["createdDateTime"].as_str()?.parse().ok()?;
     let text = |field: &str| event[field].as_str().map(str::to_owned);
-    let status = match event["status"]["errorCode"].as_i64() {
+    let error_code = event["status"]["errorCode"].as_i64();
+    let status = match error_code {
         Some(0) | None => "success".to_owned(),
         Some(code) => format!("failure:{code}"),
     };
+    let country = event["location"]["countryOrRegion"]
+        .as_str()
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
     Some(NewSigningLog {
         tenant_id,
         log_id,
@@ -446,6 +395,8 @@ pub fn signin_row(tenant_id: i64, event: Value, ingested_at: UtcTime) -> Option<
         resource: text("resourceDisplayName"),
         status,
         client_ip: text("ipAddress"),
+        country,
+        error_code: error_code.and_then(|code| i32::try_from(code).ok()),
         log_data: Json(event),
         ingested_at,
     })

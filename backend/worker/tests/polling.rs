@@ -427,6 +427,35 @@ fn signins_are_ingested_idempotently_with_the_issue_mapping() {
         assert!(first.iter().all(|(_, s)| s == "success"
             || s.strip_prefix("failure:")
                 .is_some_and(|c| c.parse::<i64>().is_ok())));
+        // The country and error code are columns, as the event has them.
+        let dimensions: Vec<(String, Option<String>, Option<i32>, drift_core::Json)> =
+            signing_logs::table
+                .filter(signing_logs::tenant_id.eq(tenant))
+                .select((
+                    signing_logs::status,
+                    signing_logs::country,
+                    signing_logs::error_code,
+                    signing_logs::log_data,
+                ))
+                .load(&mut db.conn())
+                .unwrap();
+        for (status, country, error_code, drift_core::Json(event)) in &dimensions {
+            let code = event["status"]["errorCode"].as_i64().map(|c| c as i32);
+            assert_eq!(*error_code, code, "{event}");
+            assert_eq!(status == "success", code == Some(0), "{status}: {event}");
+            let from = event["location"]["countryOrRegion"]
+                .as_str()
+                .filter(|c| !c.is_empty());
+            assert_eq!(country.as_deref(), from, "{event}");
+        }
+        assert!(
+            dimensions.iter().any(|d| d.1.is_some()),
+            "the simulator names countries"
+        );
+        assert!(
+            dimensions.iter().any(|d| d.2.is_some_and(|c| c != 0)),
+            "and failures"
+        );
         let watermark: Option<UtcTime> = poll_state::table
             .find((tenant, "signins"))
             .select(poll_state::signin_watermark)
@@ -707,4 +736,54 @@ fn recorded_changes_are_sent_to_the_tenants_channels() {
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     n: i64,
+}
+
+#[test]
+fn changes_not_delivered_are_sent_by_the_next_worker_run_exactly_once() {
+    let sim = Sim::start();
+    let azure = sim.tenants();
+    let (url, received) = webhook_receiver();
+    for make in TestDb::each() {
+        received.lock().unwrap().clear();
+        let db = make();
+        let tenant = add_tenant(&db, "Contoso", &azure[1]);
+        let save_channel = |url: &str| {
+            let input: drift_core::settings::SettingsInput = serde_json::from_value(json!({
+                "notification_settings": {
+                    "min_severity": "info",
+                    "channels": [{"name": "ops", "kind": "webhook", "url": url}]
+                }
+            }))
+            .unwrap();
+            drift_core::settings::save(&mut db.conn(), tenant, &input, UtcTime::now()).unwrap();
+        };
+        // Nobody listens on the discard port: the receiver is down.
+        save_channel("http://127.0.0.1:9/hook");
+        let tenant_arg = tenant.to_string();
+        let once = [
+            "--once",
+            "--tenant",
+            tenant_arg.as_str(),
+            "--source",
+            "entra",
+        ];
+        succeed(sim.worker(&db, &once));
+        let created = sim.change(ca_policy("create", None, &azure[1]));
+        succeed(sim.worker(&db, &once));
+        assert!(received.lock().unwrap().is_empty());
+
+        // The receiver is back; the next run (which finds no new change) sends the pending one
+        // when it starts, and the run after that sends nothing again.
+        save_channel(&url);
+        succeed(sim.worker(&db, &once));
+        succeed(sim.worker(&db, &once));
+        let bodies = received.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 1, "{bodies:?}");
+        assert_eq!(
+            bodies[0]["changes"][0]["resource_id"],
+            created["resource_id"]
+        );
+        let pending = drift_core::outbox::tenants_with_pending(&mut db.conn()).unwrap();
+        assert!(pending.is_empty(), "{pending:?}");
+    }
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod configurations;
 pub mod history;
 pub mod microsoft;
+pub mod notifications;
 pub mod operations;
 pub mod poll_status;
 pub mod roles;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     users::configure(cfg);
     roles::configure(cfg);
     settings::configure(cfg);
+    notifications::configure(cfg);
     configurations::configure(cfg);
     history::configure(cfg);
     poll_status::configure(cfg);

@@ -142,6 +142,8 @@ pub fn new_signin(app: &TestApp, tenant: i64) -> i64 {
         client_ip: Some("192.0.2.10".into()),
         log_data: Json(json!({"id": log_id})),
         ingested_at: UtcTime::now(),
+        country: Some("CH".into()),
+        error_code: Some(0),
     };
     drift_core::signins::insert_batch(&mut conn, &[event]).expect("insert a sign-in");
     use schema::signing_logs::dsl;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod receiver;
 
 use std::net::TcpListener;
 

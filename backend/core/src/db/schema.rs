@@ -101,6 +101,9 @@ diesel::table! {
         changed_by -> Text,
         changed_paths -> JsonDoc,
         severity -> Nullable<Text>,
+        notified_at -> Nullable<UtcTimestamp>,
+        notify_lease_owner -> Nullable<Text>,
+        notify_lease_expires_at -> Nullable<UtcTimestamp>,
     }
 }
 
@@ -120,6 +123,8 @@ diesel::table! {
         client_ip -> Nullable<Text>,
         log_data -> JsonDoc,
         ingested_at -> UtcTimestamp,
+        country -> Nullable<Text>,
+        error_code -> Nullable<Integer>,
     }
 }
 

@@ -58,11 +58,13 @@ fn from_row(row: SettingsRow) -> CoreResult<Settings> {
     let corrupt = |what: &str, e: serde_json::Error| {
         CoreError::CorruptData(format!("settings {id} {what}: {e}"))
     };
+    let mut notification_settings: NotificationSettings =
+        serde_json::from_value(notification.0).map_err(|e| corrupt("notification_settings", e))?;
+    mark_urls(&mut notification_settings);
     Ok(Settings {
         id: Some(id),
         tenant_id,
-        notification_settings: serde_json::from_value(notification.0)
-            .map_err(|e| corrupt("notification_settings", e))?,
+        notification_settings,
         polling_settings: serde_json::from_value(polling.0)
             .map_err(|e| corrupt("polling_settings", e))?,
         drift_thresholds: serde_json::from_value(thresholds.0)
@@ -95,13 +97,20 @@ pub fn current(conn: &mut DbConnection, tenant_id: i64) -> CoreResult<Settings> 
     }
 }
 
-/// The stored form of the notification settings: their serialisation plus the write-only
-/// channel secrets, which responses leave out.
+/// The stored form of the notification settings: their serialisation plus what responses
+/// leave out or mask (channel secrets and secret URLs), which the stored document keeps whole.
 fn notification_json(notification: &NotificationSettings) -> Json {
     let mut json = to_json(notification);
     if let Some(channels) = json.0.get_mut("channels").and_then(|c| c.as_array_mut()) {
         for (stored, channel) in channels.iter_mut().zip(&notification.channels) {
-            if let (Some(secret), Some(object)) = (&channel.secret, stored.as_object_mut()) {
+            let Some(object) = stored.as_object_mut() else {
+                continue;
+            };
+            object.remove("url_set");
+            if let Some(url) = &channel.url {
+                object.insert("url".into(), url.clone().into());
+            }
+            if let Some(secret) = &channel.secret {
                 object.insert("secret".into(), secret.clone().into());
             }
         }
@@ -109,43 +118,73 @@ fn notification_json(notification: &NotificationSettings) -> Json {
     json
 }
 
-/// Gives webhook channels saved without a secret the secret of the webhook channel of the same
-/// name (case-insensitive) in `previous`: the secret is write-only, so clients never see it and
-/// cannot send it back.
-fn keep_secrets(notification: &mut NotificationSettings, previous: &NotificationSettings) {
+/// Sets each channel's read-only `url_set` from its url.
+fn mark_urls(notification: &mut NotificationSettings) {
     for channel in &mut notification.channels {
-        if channel.secret.is_some() || channel.kind != schema::ChannelKind::Webhook {
-            continue;
-        }
-        channel.secret = previous
-            .channels
-            .iter()
-            .find(|old| {
-                old.kind == schema::ChannelKind::Webhook
-                    && old.name.to_lowercase() == channel.name.to_lowercase()
-            })
-            .and_then(|old| old.secret.clone());
+        channel.url_set = channel.url.is_some();
     }
 }
 
-/// Validates and saves a new version, which is then in force. Webhook channels saved without
-/// a secret keep the one of the same-named channel in force.
+/// Completes channels from the channel of the same name (case-insensitive) and kind in
+/// `previous`: a webhook saved without a secret keeps the saved secret, and a channel saved
+/// without a url, or with the masked form responses show, keeps the saved URL. Both are
+/// write-only, so clients cannot send them back. A masked URL with nothing saved behind it is
+/// refused.
+fn keep_secrets(
+    notification: &mut NotificationSettings,
+    previous: &NotificationSettings,
+) -> CoreResult<()> {
+    for (index, channel) in notification.channels.iter_mut().enumerate() {
+        let same = previous.channels.iter().find(|old| {
+            old.kind == channel.kind && old.name.to_lowercase() == channel.name.to_lowercase()
+        });
+        if channel.secret.is_none() && channel.kind == schema::ChannelKind::Webhook {
+            channel.secret = same.and_then(|old| old.secret.clone());
+        }
+        let masked = channel.url.as_deref().is_some_and(schema::is_masked_url);
+        if channel.url.is_none() || masked {
+            match same.and_then(|old| old.url.clone()) {
+                Some(url) => channel.url = Some(url),
+                None if masked => {
+                    return Err(CoreError::invalid(
+                        format!("notification_settings.channels[{index}].url"),
+                        "masked",
+                        "a masked url stands only for the stored url of the channel of the same \
+                         name and kind; send the whole url",
+                    ))
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Validates and saves a new version, which is then in force. Channels saved without their
+/// write-only parts (a webhook secret; a url, or its masked form) keep those of the same-named
+/// channel in force.
 pub fn save(
     conn: &mut DbConnection,
     tenant_id: i64,
     input: &SettingsInput,
     now: UtcTime,
 ) -> CoreResult<Settings> {
-    input.validate()?;
-    let mut notification = input.notification_settings.clone();
-    if notification.channels.iter().any(|c| c.secret.is_none()) {
+    let mut input = input.clone();
+    let notification = &mut input.notification_settings;
+    if notification
+        .channels
+        .iter()
+        .any(|c| c.secret.is_none() || c.url.as_deref().is_none_or(schema::is_masked_url))
+    {
         let previous = current(conn, tenant_id)?;
-        keep_secrets(&mut notification, &previous.notification_settings);
+        keep_secrets(notification, &previous.notification_settings)?;
     }
+    mark_urls(notification);
+    input.validate()?;
     let row: SettingsRow = diesel::insert_into(settings::table)
         .values((
             settings::tenant_id.eq(tenant_id),
-            settings::notification_settings.eq(notification_json(&notification)),
+            settings::notification_settings.eq(notification_json(&input.notification_settings)),
             settings::polling_settings.eq(to_json(&input.polling_settings)),
             settings::drift_thresholds.eq(to_json(&input.drift_thresholds)),
             settings::last_updated.eq(now),

@@ -74,8 +74,10 @@ crate::types::text_enum! {
 
 /// One notification channel. `url` is required for webhook, teams and slack; `recipients` for
 /// email.
+// Serialised through `ChannelView`, which masks secret URLs: responses never show them, and
+// the settings module writes the real URL into the stored document itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, into = "ChannelView")]
 #[validate(schema(function = "validate_channel_target"))]
 pub struct NotificationChannel {
     #[validate(length(min = 1, max = 100))]
@@ -85,13 +87,18 @@ pub struct NotificationChannel {
     #[serde(default = "crate::settings::schema::enabled")]
     pub enabled: bool,
     /// The endpoint for webhook, teams and slack channels (https, or http to a loopback host).
+    /// Anyone holding a Teams or Slack incoming-webhook URL, or a webhook URL with credentials
+    /// (user info or a query string), can post to it, so responses show such a URL masked:
+    /// scheme and host followed by `…`. A save that sends the masked value back, or omits the
+    /// url, keeps the stored URL of the channel of the same name and kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(length(max = 2048))]
-    #[schema(
-        max_length = 2048,
-        example = "https://contoso.webhook.office.com/webhookb2/…"
-    )]
+    #[schema(max_length = 2048, example = "https://contoso.webhook.office.com/…")]
     pub url: Option<String>,
+    /// Read-only: whether the channel has a url (which may be shown masked). Ignored on input.
+    #[serde(default)]
+    #[schema(read_only)]
+    pub url_set: bool,
     /// The addresses of an email channel (1 to 50).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(max_items = 50)]
@@ -103,20 +110,90 @@ pub struct NotificationChannel {
     /// characters; webhook channels only. Write-only: never returned, and a save that omits it
     /// keeps the secret of the webhook channel of the same name. Without a secret, webhook
     /// messages are sent unsigned.
-    // `skip_serializing_if` rather than `skip_serializing`: utoipa leaves fields with the
-    // latter out of the schema, and this one must be documented (as write-only).
-    #[serde(default, skip_serializing_if = "never_shown")]
+    // Never serialised: `ChannelView` has no such field (the settings module stores it).
+    #[serde(default)]
     #[validate(length(min = 16, max = 256))]
     #[schema(write_only, min_length = 16, max_length = 256)]
     pub secret: Option<String>,
 }
 
-pub(crate) fn enabled() -> bool {
-    true
+/// What stands for the secret part of a URL in a masked one.
+pub const MASK: &str = "…";
+
+/// A URL reduced to its scheme and host followed by [`MASK`]
+/// (`https://contoso.webhook.office.com/…`): enough to recognise the endpoint, not enough to
+/// post to it.
+pub fn mask_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) => match (parsed.host_str(), parsed.port()) {
+            (Some(host), Some(port)) => format!("{}://{host}:{port}/{MASK}", parsed.scheme()),
+            (Some(host), None) => format!("{}://{host}/{MASK}", parsed.scheme()),
+            _ => MASK.to_owned(),
+        },
+        Err(_) => MASK.to_owned(),
+    }
 }
 
-/// Write-only fields are never serialised (the settings module stores them explicitly).
-fn never_shown<T>(_: &T) -> bool {
+/// Whether a URL is a masked one ([`mask_url`]), which stands for the stored URL.
+pub fn is_masked_url(url: &str) -> bool {
+    url.contains(MASK)
+}
+
+/// Whether a channel's URL lets its holder post: Teams and Slack incoming webhooks always; a
+/// generic webhook when the URL carries user info or a query string (tokens usually travel
+/// there). Unparseable URLs are treated as secret.
+pub fn url_is_secret(kind: ChannelKind, url: &str) -> bool {
+    match kind {
+        ChannelKind::Teams | ChannelKind::Slack => true,
+        ChannelKind::Webhook | ChannelKind::Email => match url::Url::parse(url) {
+            Ok(parsed) => {
+                !parsed.username().is_empty()
+                    || parsed.password().is_some()
+                    || parsed.query().is_some()
+            }
+            Err(_) => true,
+        },
+    }
+}
+
+/// What a channel looks like in a response: `url` masked when it is a secret, `url_set`
+/// filled in, and no `secret`.
+#[derive(Serialize)]
+struct ChannelView {
+    name: String,
+    kind: ChannelKind,
+    enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    url_set: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    recipients: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_severity: Option<Severity>,
+}
+
+impl From<NotificationChannel> for ChannelView {
+    fn from(channel: NotificationChannel) -> Self {
+        let kind = channel.kind;
+        Self {
+            url_set: channel.url.is_some(),
+            url: channel.url.map(|url| {
+                if url_is_secret(kind, &url) {
+                    mask_url(&url)
+                } else {
+                    url
+                }
+            }),
+            name: channel.name,
+            kind,
+            enabled: channel.enabled,
+            recipients: channel.recipients,
+            min_severity: channel.min_severity,
+        }
+    }
+}
+
+pub(crate) fn enabled() -> bool {
     true
 }
 
@@ -181,16 +258,21 @@ fn validate_channel_target(channel: &NotificationChannel) -> Result<(), Validati
     }
 }
 
-/// Many changes at once are sent as one digest instead of one message each.
+/// Many changes at once are sent as one digest instead of one message each. Nothing is held
+/// back to build a digest: each notification run sends what it has at once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DigestSettings {
     pub enabled: bool,
-    /// How long changes are gathered before a digest goes out, in minutes (1 to 1440).
+    /// The sliding window, in minutes (1 to 1440), in which changes are counted against
+    /// `threshold`: the changes a channel is about to be sent plus those already delivered to
+    /// it within the last `window_minutes`. While a burst lasts, a channel keeps getting
+    /// digests.
     #[validate(range(min = 1, max = 1440))]
     #[schema(minimum = 1, maximum = 1440)]
     pub window_minutes: u32,
-    /// From how many changes in one poll a digest replaces single messages (2 to 10000).
+    /// From how many changes (counted as for `window_minutes`) a channel gets one digest
+    /// instead of one message per change (2 to 10000).
     #[validate(range(min = 2, max = 10000))]
     #[schema(minimum = 2, maximum = 10000)]
     pub threshold: u32,
@@ -463,6 +545,7 @@ mod tests {
                 kind,
                 enabled: true,
                 url: url.map(str::to_owned),
+                url_set: false,
                 recipients: recipients.iter().map(|s| s.to_string()).collect(),
                 min_severity: None,
                 secret: None,
@@ -525,6 +608,7 @@ mod tests {
             kind: ChannelKind::Teams,
             enabled: true,
             url: Some("https://contoso.webhook.office.com/x".into()),
+            url_set: false,
             recipients: vec![],
             min_severity: None,
             secret: None,

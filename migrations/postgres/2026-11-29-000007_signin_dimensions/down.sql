@@ -1,0 +1,3 @@
+DROP INDEX signing_logs_tenant_country_idx;
+DROP INDEX signing_logs_tenant_summary_idx;
+ALTER TABLE signing_logs DROP COLUMN error_code, DROP COLUMN country;
