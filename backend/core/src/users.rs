@@ -193,7 +193,9 @@ pub struct UserInput {
     pub microsoft_id: Option<String>,
     /// Write-only. A new local password (12 to 128 characters). When omitted on update the
     /// current password is kept.
-    #[serde(default, skip_serializing)]
+    // Not `skip_serializing`: utoipa then leaves the field out of the document, and
+    // generated clients could not send it. A stored user's input never holds a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(length(min = 12, max = 128))]
     #[schema(write_only, min_length = 12, max_length = 128, format = Password)]
     pub password: Option<String>,

@@ -15,8 +15,7 @@ import { enumParam, stringParam, useQueryState } from "../ui/useQueryState";
 import { fieldErrorsOf, refusal, useRoles } from "./common";
 
 type User = Schemas["User"];
-/** The API takes a write-only `password` (12 to 128 characters) that openapi.json omits. */
-type UserBody = Schemas["UserInput"] & { password?: string };
+type UserBody = Schemas["UserInput"];
 
 const FILTERS = { q: stringParam(), active: enumParam(["", "true", "false"] as const, "") };
 

@@ -468,6 +468,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant_id}/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the notifications sent to the tenant's channels (and those given up on), newest first.
+         * @description The log holds no channel URLs or credentials; errors name the receiver by scheme and host.
+         *
+         *     Requires the `settings:read` permission.
+         */
+        get: operations["list_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/notifications/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test notification to a saved channel, or to a channel definition before it is saved.
+         * @description The message is a sample change marked as a test, sent whatever the channel's `enabled` and
+         *     `min_severity`, once (no retries), and recorded in the delivery log. An unknown channel name
+         *     is 404; an invalid definition 422.
+         *
+         *     Requires the `settings:write` permission.
+         */
+        post: operations["send_test_notification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants/{tenant_id}/poll": {
         parameters: {
             query?: never;
@@ -601,6 +647,33 @@ export interface paths {
          * @description Requires the `signins:read` permission.
          */
         get: operations["list_signing_logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/signing-logs/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count the tenant's sign-ins for charts: totals, successes and failures over time, and the
+         *     most frequent error codes, countries and applications.
+         * @description The window is `[since, until)`, by default the last 7 days. Buckets are UTC hours or days
+         *     (`bucket`; by default hours for windows of up to 2 days, else days); every bucket the window
+         *     touches is listed, with zeros when nothing happened. A window of more than 2000 buckets is
+         *     refused (400). The filters are those of the list and combine the same way; each ranking
+         *     lists its 10 largest entries, and `other` counts the rest.
+         *
+         *     Requires the `signins:read` permission.
+         */
+        get: operations["get_signing_log_summary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -762,6 +835,22 @@ export interface components {
              */
             role_id: number;
         };
+        /** @description A count of sign-ins to one application. */
+        ApplicationCount: {
+            /** @example Azure Portal */
+            application: string;
+            /** Format: int64 */
+            count: number;
+        };
+        /**
+         * @description The applications of the most sign-ins (as Entra names them), and how many sign-ins are not
+         *     among them (other applications, or none recorded).
+         */
+        ApplicationRanking: {
+            /** Format: int64 */
+            other: number;
+            top: components["schemas"]["ApplicationCount"][];
+        };
         /**
          * @description What happened to a configuration.
          * @enum {string}
@@ -828,6 +917,22 @@ export interface components {
             /** Format: int64 */
             tenant_id: number;
         };
+        /** @description A count of sign-ins from one country or region. */
+        CountryCount: {
+            /** Format: int64 */
+            count: number;
+            /** @example CH */
+            country: string;
+        };
+        /**
+         * @description The countries of the most sign-ins, and how many sign-ins are not among them (other
+         *     countries, or none recorded).
+         */
+        CountryRanking: {
+            /** Format: int64 */
+            other: number;
+            top: components["schemas"]["CountryCount"][];
+        };
         /** @description A new token with its secret, returned once by the create call. */
         CreatedApiToken: components["schemas"]["ApiToken"] & {
             /** @description The bearer secret. It is shown only in this response; store it now. */
@@ -843,6 +948,32 @@ export interface components {
              */
             date: string;
         };
+        /** @description One recorded delivery. */
+        Delivery: {
+            /** Format: int32 */
+            attempts: number;
+            channel_kind: components["schemas"]["ChannelKind"];
+            channel_name: string;
+            created_at: components["schemas"]["UtcTime"];
+            delivered_at?: null | components["schemas"]["UtcTime"];
+            /** @description Whether this was a digest of many changes rather than a message about one. */
+            digest: boolean;
+            /** @description The `configuration_history` ids announced (empty for a test message). */
+            history_ids: number[];
+            /** Format: int64 */
+            id: number;
+            last_error?: string | null;
+            /** Format: int32 */
+            response_status?: number | null;
+            status: components["schemas"]["DeliveryStatus"];
+            /** Format: int64 */
+            tenant_id: number;
+        };
+        /**
+         * @description How a delivery ended.
+         * @enum {string}
+         */
+        DeliveryStatus: "delivered" | "failed";
         /** @description One side of a diff. */
         DiffVersion: {
             at?: null | components["schemas"]["UtcTime"];
@@ -856,19 +987,26 @@ export interface components {
              */
             history_id?: number | null;
         };
-        /** @description Many changes at once are sent as one digest instead of one message each. */
+        /**
+         * @description Many changes at once are sent as one digest instead of one message each. Nothing is held
+         *     back to build a digest: each notification run sends what it has at once.
+         */
         DigestSettings: {
             /** @default true */
             enabled: boolean;
             /**
              * Format: int32
-             * @description From how many changes in one poll a digest replaces single messages (2 to 10000).
+             * @description From how many changes (counted as for `window_minutes`) a channel gets one digest
+             *     instead of one message per change (2 to 10000).
              * @default 10
              */
             threshold: number;
             /**
              * Format: int32
-             * @description How long changes are gathered before a digest goes out, in minutes (1 to 1440).
+             * @description The sliding window, in minutes (1 to 1440), in which changes are counted against
+             *     `threshold`: the changes a channel is about to be sent plus those already delivered to
+             *     it within the last `window_minutes`. While a burst lasts, a channel keeps getting
+             *     digests.
              * @default 15
              */
             window_minutes: number;
@@ -938,6 +1076,25 @@ export interface components {
              * @default []
              */
             severity_rules: components["schemas"]["SeverityRule"][];
+        };
+        /** @description A count of failed sign-ins with one error code. */
+        ErrorCodeCount: {
+            /** Format: int64 */
+            count: number;
+            /**
+             * Format: int32
+             * @example 50126
+             */
+            error_code: number;
+        };
+        /**
+         * @description The error codes of the most failed sign-ins, and how many failures are not among them
+         *     (other codes, or none recorded).
+         */
+        ErrorCodeRanking: {
+            /** Format: int64 */
+            other: number;
+            top: components["schemas"]["ErrorCodeCount"][];
         };
         /** @description One input field that failed validation. */
         FieldError: {
@@ -1054,9 +1211,15 @@ export interface components {
             secret?: string | null;
             /**
              * @description The endpoint for webhook, teams and slack channels (https, or http to a loopback host).
-             * @example https://contoso.webhook.office.com/webhookb2/…
+             *     Anyone holding a Teams or Slack incoming-webhook URL, or a webhook URL with credentials
+             *     (user info or a query string), can post to it, so responses show such a URL masked:
+             *     scheme and host followed by `…`. A save that sends the masked value back, or omits the
+             *     url, keeps the stored URL of the channel of the same name and kind.
+             * @example https://contoso.webhook.office.com/…
              */
             url?: string | null;
+            /** @description Read-only: whether the channel has a url (which may be shown masked). Ignored on input. */
+            readonly url_set?: boolean;
         };
         /** @description Where and when drift is announced. */
         NotificationSettings: {
@@ -1116,6 +1279,31 @@ export interface components {
                 resource_name: string;
                 resource_type: string;
                 source: components["schemas"]["Source"];
+                /** Format: int64 */
+                tenant_id: number;
+            }[];
+            /** @description Pass as `cursor` to get the next page; absent on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
+        Page_Delivery: {
+            items: {
+                /** Format: int32 */
+                attempts: number;
+                channel_kind: components["schemas"]["ChannelKind"];
+                channel_name: string;
+                created_at: components["schemas"]["UtcTime"];
+                delivered_at?: null | components["schemas"]["UtcTime"];
+                /** @description Whether this was a digest of many changes rather than a message about one. */
+                digest: boolean;
+                /** @description The `configuration_history` ids announced (empty for a test message). */
+                history_ids: number[];
+                /** Format: int64 */
+                id: number;
+                last_error?: string | null;
+                /** Format: int32 */
+                response_status?: number | null;
+                status: components["schemas"]["DeliveryStatus"];
                 /** Format: int64 */
                 tenant_id: number;
             }[];
@@ -1191,6 +1379,17 @@ export interface components {
                 /** @description The user principal name. */
                 actor?: string | null;
                 client_ip?: string | null;
+                /**
+                 * @description Where the sign-in came from (`location.countryOrRegion`, ISO 3166-1 alpha-2).
+                 * @example CH
+                 */
+                country?: string | null;
+                /**
+                 * Format: int32
+                 * @description The Entra error code (`status.errorCode`): 0 for a success.
+                 * @example 50126
+                 */
+                error_code?: number | null;
                 /** Format: int64 */
                 id: number;
                 ingested_at: components["schemas"]["UtcTime"];
@@ -1586,6 +1785,36 @@ export interface components {
             /** @description The whole event as Graph returned it. */
             log_data: components["schemas"]["Json"];
         };
+        /** @description The sign-ins of one time bucket `[start, start + bucket)`. */
+        SigningLogBucket: {
+            /** Format: int64 */
+            failures: number;
+            start: components["schemas"]["UtcTime"];
+            /** Format: int64 */
+            successes: number;
+        };
+        /** @description Counts of a tenant's sign-ins in a window, for charts. */
+        SigningLogStats: {
+            bucket: components["schemas"]["SummaryBucket"];
+            /** @description Sign-ins by application, the 10 most frequent first. */
+            by_application: components["schemas"]["ApplicationRanking"];
+            /** @description Sign-ins by country or region, the 10 most frequent first. */
+            by_country: components["schemas"]["CountryRanking"];
+            /** Format: int64 */
+            failures: number;
+            /** @description Failed sign-ins by error code, the 10 most frequent first. */
+            failures_by_error_code: components["schemas"]["ErrorCodeRanking"];
+            /** @description Every bucket the window touches, oldest first, including empty ones. */
+            over_time: components["schemas"]["SigningLogBucket"][];
+            since: components["schemas"]["UtcTime"];
+            /** Format: int64 */
+            successes: number;
+            /** Format: int64 */
+            tenant_id: number;
+            /** Format: int64 */
+            total: number;
+            until: components["schemas"]["UtcTime"];
+        };
         /** @description One sign-in event without its raw document, as lists return it. */
         SigningLogSummary: {
             /** @description The application signed in to. */
@@ -1593,6 +1822,17 @@ export interface components {
             /** @description The user principal name. */
             actor?: string | null;
             client_ip?: string | null;
+            /**
+             * @description Where the sign-in came from (`location.countryOrRegion`, ISO 3166-1 alpha-2).
+             * @example CH
+             */
+            country?: string | null;
+            /**
+             * Format: int32
+             * @description The Entra error code (`status.errorCode`): 0 for a success.
+             * @example 50126
+             */
+            error_code?: number | null;
             /** Format: int64 */
             id: number;
             ingested_at: components["schemas"]["UtcTime"];
@@ -1653,6 +1893,11 @@ export interface components {
             kind: "api_token";
             name: string;
         };
+        /**
+         * @description The width of the time buckets of a sign-in summary.
+         * @enum {string}
+         */
+        SummaryBucket: "hour" | "day";
         /** @description An organisation linked to one Entra tenant. */
         Tenant: {
             /**
@@ -1675,6 +1920,48 @@ export interface components {
             azure_tenant_id: string;
             /** @example Contoso */
             name: string;
+        };
+        /**
+         * @description What to send a test notification to: a saved channel, or a definition not saved yet (so a
+         *     settings form can be tried before it is saved). Exactly one of the two.
+         * @example {
+         *       "channel": "SecOps Teams"
+         *     }
+         */
+        TestNotificationRequest: {
+            /** @description The name of a saved channel (case-insensitive). */
+            channel?: string | null;
+            definition?: null | components["schemas"]["NotificationChannel"];
+        };
+        /**
+         * @description How a test notification ended. A receiver that refuses or cannot be reached is an answer
+         *     here (`delivered: false`), not an error of this API.
+         */
+        TestNotificationResult: {
+            /** @description The channel's name, as saved or as defined. */
+            channel: string;
+            /** @description Whether the receiver accepted the message. */
+            delivered: boolean;
+            /**
+             * Format: int64
+             * @description The entry in the delivery log.
+             */
+            delivery_id?: number | null;
+            /**
+             * Format: int64
+             * @description How long sending took, in milliseconds.
+             */
+            duration_ms: number;
+            /** @description Why the message was not delivered, free of secrets. */
+            error?: string | null;
+            kind: components["schemas"]["ChannelKind"];
+            /**
+             * Format: int32
+             * @description The receiver's HTTP status (webhook, Teams, Slack) or SMTP reply code (e-mail), if it
+             *     answered.
+             * @example 200
+             */
+            response_status?: number | null;
         };
         /** @description A user as the API shows it: no password hash, no tokens. */
         User: {
@@ -1713,6 +2000,12 @@ export interface components {
             last_name?: string | null;
             /** @description The Entra object id of the user's Microsoft account, to allow Microsoft sign-in. */
             microsoft_id?: string | null;
+            /**
+             * Format: password
+             * @description Write-only. A new local password (12 to 128 characters). When omitted on update the
+             *     current password is kept.
+             */
+            password?: string | null;
             /** Format: int64 */
             role_id: number;
             /**
@@ -4662,6 +4955,223 @@ export interface operations {
             };
         };
     };
+    list_deliveries: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only deliveries to the channel of this name (exactly as configured).
+                 * @example SecOps Teams
+                 */
+                channel?: string;
+                /** @description Only deliveries that ended so. */
+                status?: components["schemas"]["DeliveryStatus"];
+                /** @description Only deliveries made at or after this instant. */
+                since?: components["schemas"]["UtcTime"];
+                /** @description How many items to return (1 to 500, default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Delivery"];
+                };
+            };
+            /** @description Malformed request: bad id, query string, JSON or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    send_test_notification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestNotificationRequest"];
+            };
+        };
+        responses: {
+            /** @description What the receiver answered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestNotificationResult"];
+                };
+            };
+            /** @description Malformed request: bad id, query string, JSON or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The current state or settings do not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body exceeds the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     poll_now: {
         parameters: {
             query?: {
@@ -5442,6 +5952,16 @@ export interface operations {
                 client_ip?: string;
                 /** @description The application name (case-insensitive). */
                 application?: string;
+                /**
+                 * @description The country or region, an ISO 3166-1 alpha-2 code (case-insensitive).
+                 * @example CH
+                 */
+                country?: string;
+                /**
+                 * @description The Entra error code (`0` for successes).
+                 * @example 50126
+                 */
+                error_code?: number;
                 /** @description The field to sort by; a leading `-` sorts in descending order. Ties are broken by id. */
                 sort?: "timestamp" | "-timestamp" | "id" | "-id";
                 /** @description How many items to return (1 to 500, default 50). */
@@ -5465,6 +5985,111 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_SigningLogSummary"];
+                };
+            };
+            /** @description Malformed request: bad id, query string, JSON or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role lacks the permission this needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, each named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_signing_log_summary: {
+        parameters: {
+            query?: {
+                /** @description Start of the window (inclusive); default 7 days before `until`. */
+                since?: components["schemas"]["UtcTime"];
+                /** @description End of the window (exclusive); default now. */
+                until?: components["schemas"]["UtcTime"];
+                /**
+                 * @description The width of the `over_time` buckets; default `hour` for windows of up to 2 days,
+                 *     else `day`. A window may span at most 2000 buckets.
+                 */
+                bucket?: components["schemas"]["SummaryBucket"];
+                /** @description The user principal name (case-insensitive). */
+                actor?: string;
+                /** @description The application name (case-insensitive). */
+                application?: string;
+                /** @description `success`, `failure` (any failure) or an exact status such as `failure:50126`. */
+                status?: string;
+                client_ip?: string;
+                /** @description The country or region, an ISO 3166-1 alpha-2 code (case-insensitive). */
+                country?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningLogStats"];
                 };
             };
             /** @description Malformed request: bad id, query string, JSON or cursor */

@@ -1,15 +1,6 @@
-// Everything the sign-in screen knows about API additions that are NOT in openapi.json yet:
-//   - GET /api/v1/tenants/{tenant_id}/signing-logs/summary (the charts' data),
-//   - the `country` filter of the list, and
-//   - the `country` field of list entries.
-//
-// STAND-IN: `RawSummary`, `fetchSignInSummary`, `countryOf`, `listExtras` are written from the
-// API branch that adds them (`api-notify`, `SigningLogStats`), not from this branch's generated
-// schema. When openapi.json has them: replace `RawSummary` with `Schemas["SigningLogStats"]`,
-// call `api.GET("/api/v1/tenants/{tenant_id}/signing-logs/summary", …)` typed, read
-// `row.country` and pass `country` in the list query directly, and drop `normalise`'s
-// alternatives. Nothing outside this file reads the raw response: the charts take
-// `SignInSummary` below.
+// What the sign-in screen's charts draw, from the API's summary (GET
+// /api/v1/tenants/{tenant_id}/signing-logs/summary) or, for a server without it, from the rows
+// on screen. Nothing outside this file reads the raw response: the charts take `SignInSummary`.
 import { api, type Schemas } from "../api/client";
 import { toApiError } from "../api/problem";
 
@@ -57,93 +48,60 @@ export interface SummaryQuery {
   country?: string;
 }
 
-// ---- STAND-IN: the response as the API branch `api-notify` (commit f3fc7b4) defines it,
-// `SigningLogStats`; the field names of the first description are accepted too ----
-interface RawKeyCount {
-  key?: string | null;
-  error_code?: number | string | null;
-  country?: string | null;
-  application?: string | null;
-  count?: number;
-}
-type RawBreakdown = RawKeyCount[] | { top?: RawKeyCount[]; items?: RawKeyCount[]; other?: number };
-interface RawCounts {
-  total?: number;
-  successes?: number;
-  failures?: number;
-  success?: number;
-  failure?: number;
-}
-interface RawSummary extends RawCounts {
-  totals?: RawCounts;
-  over_time?: Array<{ start?: string; bucket?: string; bucket_start?: string; successes?: number; failures?: number; success?: number; failure?: number }>;
-  failures_by_error_code?: RawBreakdown;
-  by_country?: RawBreakdown;
-  by_application?: RawBreakdown;
+type Stats = Schemas["SigningLogStats"];
+
+function breakdown<T extends { count: number }>(ranking: { top: T[]; other: number }, key: (item: T) => string): Breakdown {
+  return { top: ranking.top.map((item) => ({ key: key(item), count: item.count })), other: ranking.other };
 }
 
-function breakdown(raw: RawBreakdown | undefined): Breakdown {
-  const items = Array.isArray(raw) ? raw : (raw?.top ?? raw?.items ?? []);
-  const other = Array.isArray(raw) ? 0 : (raw?.other ?? 0);
+/** The API's summary in the shape the charts take. */
+export function normalise(stats: Stats): SignInSummary {
   return {
-    top: items.map((i) => ({ key: String(i.key ?? i.error_code ?? i.country ?? i.application ?? "unknown"), count: i.count ?? 0 })),
-    other,
-  };
-}
-
-/** The raw answer in the shape the charts take. */
-export function normalise(raw: RawSummary): SignInSummary {
-  const t = raw.totals ?? raw;
-  const successes = t.successes ?? t.success ?? 0;
-  const failures = t.failures ?? t.failure ?? 0;
-  return {
-    totals: { total: t.total ?? successes + failures, successes, failures },
-    overTime: (raw.over_time ?? []).map((p) => ({
-      bucket: p.start ?? p.bucket ?? p.bucket_start ?? "",
-      success: p.successes ?? p.success ?? 0,
-      failure: p.failures ?? p.failure ?? 0,
-    })),
-    failuresByErrorCode: breakdown(raw.failures_by_error_code),
-    byCountry: breakdown(raw.by_country),
-    byApplication: breakdown(raw.by_application),
+    totals: { total: stats.total, successes: stats.successes, failures: stats.failures },
+    overTime: stats.over_time.map((p) => ({ bucket: p.start, success: p.successes, failure: p.failures })),
+    failuresByErrorCode: breakdown(stats.failures_by_error_code, (i) => String(i.error_code)),
+    byCountry: breakdown(stats.by_country, (i) => i.country),
+    byApplication: breakdown(stats.by_application, (i) => i.application),
     pageOnly: false,
   };
 }
 
 /**
- * The server's summary, or `null` when this server has no summary endpoint yet. (Today's
- * server answers 400 "id must be a positive whole number" for `/signing-logs/summary`, because
- * the path falls through to `/signing-logs/{id}`; a server with a router that knows neither
- * answers 404. Both mean "not available".)
+ * The server's summary, or `null` when the server is older than the summary endpoint (it
+ * answers 404, or 400 because the path falls through to `/signing-logs/{id}`): the page then
+ * charts the rows on screen.
  */
 export async function fetchSignInSummary(tenantId: number, query: SummaryQuery): Promise<SignInSummary | null> {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) if (value) params.set(key, value);
-  const untyped = api.GET as unknown as (
-    path: string,
-    init: { params: { path: Record<string, number> }; querySerializer: () => string },
-  ) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
-  const result = await untyped("/api/v1/tenants/{tenant_id}/signing-logs/summary", {
-    params: { path: { tenant_id: tenantId } },
-    querySerializer: () => params.toString(),
+  const result = await api.GET("/api/v1/tenants/{tenant_id}/signing-logs/summary", {
+    params: {
+      path: { tenant_id: tenantId },
+      query: {
+        since: query.since || undefined,
+        until: query.until || undefined,
+        bucket: query.bucket,
+        actor: query.actor || undefined,
+        application: query.application || undefined,
+        status: query.status || undefined,
+        client_ip: query.client_ip || undefined,
+        country: query.country || undefined,
+      },
+    },
   });
   if (result.response.status === 404 || result.response.status === 405) return null;
   if (result.response.status === 400 && /not \\?"summary/.test(JSON.stringify(result.error ?? ""))) return null;
-  if (!result.response.ok) throw toApiError(result.response.status, result.error);
-  return normalise(result.data as RawSummary);
+  if (!result.response.ok || !result.data) throw toApiError(result.response.status, result.error);
+  return normalise(result.data);
 }
 
-/** STAND-IN: the entry's country (`country`, ISO 3166-1 alpha-2, on the api-notify branch). */
+/** The entry's country (ISO 3166-1 alpha-2), when Entra reported one. */
 export function countryOf(row: SignInRow): string | undefined {
-  const value = (row as SignInRow & { country?: string | null }).country;
-  return value || undefined;
+  return row.country || undefined;
 }
 
-/** STAND-IN: list query parameters the generated type does not know yet. */
-export function listExtras(filters: { country?: string }): Record<string, string> {
+/** The list's country filter, when set. */
+export function listExtras(filters: { country?: string }): { country?: string } {
   return filters.country ? { country: filters.country } : {};
 }
-// ---- end of STAND-IN ----
 
 /** The error code of a failed sign-in (`failure:50126` → `50126`). */
 export function errorCodeOf(status: string): string | undefined {
