@@ -92,6 +92,29 @@ describe("overview", () => {
     expect(await screen.findByText(/No changes in the last 30 days/)).toBeInTheDocument();
   });
 
+  it("charts failed sign-ins of the last week for those who may read them", async () => {
+    stubApi(identity(["history:read", "signins:read"], "viewer"), (_r, url) => {
+      if (url.pathname.endsWith("/poll-status")) return Response.json(pollStatus);
+      if (url.pathname.endsWith("/history")) return Response.json({ items: [], next_cursor: null });
+      if (url.pathname.endsWith("/signing-logs/summary")) {
+        expect(url.searchParams.get("bucket")).toBe("day");
+        return Response.json({
+          tenant_id: 1, since: "2026-11-22T00:00:00Z", until: "2026-11-29T00:00:00Z", bucket: "day",
+          total: 40, successes: 31, failures: 9,
+          over_time: [{ start: "2026-11-28T00:00:00Z", successes: 31, failures: 9 }],
+          failures_by_error_code: { top: [], other: 0 }, by_country: { top: [], other: 0 }, by_application: { top: [], other: 0 },
+        });
+      }
+      return Response.json(summary(0, 0));
+    });
+    function Probe() {
+      return useSession().identity ? <OverviewPage /> : null;
+    }
+    renderSignedIn(<Probe />, "/t/1/overview", "/t/:tenantId/overview");
+    expect(await screen.findByText(/9 of 40 sign-ins failed in the last 7 days/)).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "see the failures" })).toHaveAttribute("href", "/t/1/sign-ins?range=7d&status=failure");
+  });
+
   it("offers no polling to a reader", async () => {
     stubApi(identity(["history:read"], "viewer"), (_r, url) => {
       if (url.pathname.endsWith("/poll-status")) return Response.json(pollStatus);

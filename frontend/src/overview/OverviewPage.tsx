@@ -9,11 +9,14 @@ import { PERIODS, windowStart, type DriftSummary, type PeriodKey } from "./perio
 import { DriftCharts } from "./DriftCharts";
 import { PollHealth } from "./PollHealth";
 import { LatestCritical } from "./LatestCritical";
+import { SignInFailures } from "./SignInFailures";
+import { useSession } from "../auth/SessionProvider";
 
 const REFRESH_MS = 30_000;
 
 export function OverviewPage() {
   const tenantId = useTenantId();
+  const { can } = useSession();
   const summaries = useQueries({
     queries: PERIODS.map((period) => ({
       queryKey: ["drift-summary", tenantId, period.key],
@@ -82,6 +85,12 @@ export function OverviewPage() {
         <h2 id="critical-heading">Latest critical changes</h2>
         <LatestCritical tenantId={tenantId} refreshMs={REFRESH_MS} />
       </section>
+      {can("signins:read") && (
+        <section aria-labelledby="signins-heading">
+          <h2 id="signins-heading">Sign-in failures</h2>
+          <SignInFailures tenantId={tenantId} refreshMs={REFRESH_MS} />
+        </section>
+      )}
       <section aria-labelledby="poll-heading">
         <h2 id="poll-heading">Polling</h2>
         <PollHealth tenantId={tenantId} refreshMs={REFRESH_MS} />
