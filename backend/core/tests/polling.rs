@@ -295,3 +295,53 @@ fn shortening_an_interval_brings_the_next_run_forward() {
         assert_eq!(entra, in_a_day);
     }
 }
+
+#[test]
+fn history_older_than_the_retention_goes_and_newer_history_stays() {
+    use drift_core::db::schema::configuration_history::dsl as h;
+    for make in TestDb::each() {
+        let db = make();
+        let t = tenant(&db, "66666666-6666-4666-8666-666666666666");
+        polling::ensure_poll_state(&mut db.conn(), UtcTime::now()).unwrap();
+        full_poll(
+            &db,
+            t,
+            &[vec![
+                policy("a", "enabled", "1"),
+                policy("b", "enabled", "1"),
+            ]],
+        );
+        full_poll(
+            &db,
+            t,
+            &[vec![
+                policy("a", "disabled", "2"),
+                policy("b", "disabled", "2"),
+            ]],
+        );
+        assert_eq!(history_rows(&db, t).len(), 2);
+        // `a`'s change is 400 days old.
+        let a_id: i64 = configurations::table
+            .filter(configurations::resource_id.eq("a"))
+            .select(configurations::id)
+            .first(&mut db.conn())
+            .unwrap();
+        let long_ago = UtcTime::new(UtcTime::now().get() - Duration::days(400));
+        diesel::update(h::configuration_history.filter(h::configuration_id.eq(a_id)))
+            .set(h::changed_at.eq(long_ago))
+            .execute(&mut db.conn())
+            .unwrap();
+
+        let cutoff = UtcTime::new(UtcTime::now().get() - Duration::days(365));
+        // Another source's retention run leaves Entra's history alone.
+        assert_eq!(
+            polling::purge_history(&mut db.conn(), t, Source::Arm, cutoff).unwrap(),
+            0
+        );
+        assert_eq!(
+            polling::purge_history(&mut db.conn(), t, Source::Entra, cutoff).unwrap(),
+            1
+        );
+        assert_eq!(history_rows(&db, t), vec![("updated".into(), "b".into())]);
+    }
+}

@@ -336,6 +336,12 @@ async fn poll_configurations(ctx: &Context, claim: &Claim) -> Result<JobReport, 
         .db(move |conn| {
             let outcome = polling::finish_listing(conn, &mut run, now)?;
             polling::settle_unknown_actors(conn, &run, attribution::LATE_RECORDS, now)?;
+            let keep_days = settings::current(conn, tenant_id)?
+                .polling_settings
+                .retention
+                .history_days;
+            let before = UtcTime::new(now.get() - Duration::days(i64::from(keep_days)));
+            polling::purge_history(conn, tenant_id, source, before)?;
             Ok(outcome)
         })
         .await?;

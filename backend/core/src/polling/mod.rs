@@ -11,6 +11,7 @@
 //!   complete listing's deletions, so until then every page is stored without history.
 
 mod apply;
+mod retention;
 mod schedule;
 mod signin_state;
 
@@ -18,6 +19,7 @@ pub use apply::{
     apply_page, begin, finish_listing, settle_unknown_actors, ObservedResource, PageOutcome,
     PollRun,
 };
+pub use retention::purge_history;
 pub use schedule::{
     apply_new_intervals, claim, ensure_poll_state, jobs, lease_expired_at, record_failure,
     record_success, renew_lease, reschedule, Claim, ClaimFilter, PollSource,
