@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::signing_logs;
 use crate::db::{fold, fold_text, DbConnection};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, FieldError};
 use crate::pagination::{sort_key_text, Page, PageRequest, Sort};
 use crate::{keyset, sort_orders, Json, UtcTime};
 
@@ -220,8 +220,12 @@ pub fn list(
     }
     match StatusRule::parse(filter.status.as_deref())? {
         None => {}
+        // A range rather than LIKE 'failure:%': SQLite uses an index for LIKE only with
+        // case-sensitive LIKE, and ';' is the character after ':'.
         Some(StatusRule::AnyFailure) => {
-            query = query.filter(signing_logs::status.like("failure:%"))
+            query = query
+                .filter(signing_logs::status.ge("failure:"))
+                .filter(signing_logs::status.lt("failure;"))
         }
         Some(StatusRule::Success) => query = query.filter(signing_logs::status.eq("success")),
         Some(StatusRule::Exactly(status)) => query = query.filter(signing_logs::status.eq(status)),
@@ -467,14 +471,19 @@ pub fn summary(
     let last = bucket.floor(until.get() - TimeDelta::microseconds(1));
     let buckets = (last - first).num_seconds() / bucket.width().num_seconds() + 1;
     if buckets > SUMMARY_MAX_BUCKETS {
-        return Err(CoreError::Malformed(format!(
-            "bucket: the window holds {buckets} {} buckets, more than {SUMMARY_MAX_BUCKETS}; \
-             choose a wider bucket or a shorter window",
-            match bucket {
-                SummaryBucket::Hour => "hourly",
-                SummaryBucket::Day => "daily",
-            }
-        )));
+        // A field error like every other out-of-range query value (422), named by the field.
+        return Err(CoreError::Invalid(vec![FieldError::new(
+            "bucket",
+            "range",
+            format!(
+                "the window holds {buckets} {} buckets, more than {SUMMARY_MAX_BUCKETS}; \
+                 choose a wider bucket or a shorter window",
+                match bucket {
+                    SummaryBucket::Hour => "hourly",
+                    SummaryBucket::Day => "daily",
+                }
+            ),
+        )]));
     }
     let status = StatusRule::parse(query.status.as_deref())?;
 
@@ -497,7 +506,9 @@ pub fn summary(
         None => {}
         Some(StatusRule::Success) => conditions.push("status = ?", Bind::Text("success".into())),
         Some(StatusRule::AnyFailure) => {
-            conditions.push("status LIKE ?", Bind::Text("failure:%".into()))
+            // As in the list: a range the (tenant_id, status) index serves.
+            conditions.push("status >= ?", Bind::Text("failure:".into()));
+            conditions.push("status < ?", Bind::Text("failure;".into()));
         }
         Some(StatusRule::Exactly(status)) => conditions.push("status = ?", Bind::Text(status)),
     }

@@ -668,7 +668,7 @@ export interface paths {
          * @description The window is `[since, until)`, by default the last 7 days. Buckets are UTC hours or days
          *     (`bucket`; by default hours for windows of up to 2 days, else days); every bucket the window
          *     touches is listed, with zeros when nothing happened. A window of more than 2000 buckets is
-         *     refused (400). The filters are those of the list and combine the same way; each ranking
+         *     refused (422, field `bucket`). The filters are those of the list and combine the same way; each ranking
          *     lists its 10 largest entries, and `other` counts the rest.
          *
          *     Requires the `signins:read` permission.
