@@ -130,12 +130,14 @@ fn full_document() -> Value {
 }
 
 /// A document as responses show it: Teams and Slack URLs (secrets) masked to scheme and host,
-/// and every channel's read-only `url_set`.
+/// every channel's read-only `url_set` and `secret_set`, and no secret.
 fn shown(mut document: Value) -> Value {
     for channel in document["notification_settings"]["channels"]
         .as_array_mut()
         .unwrap()
     {
+        let secret = channel.as_object_mut().unwrap().remove("secret");
+        channel["secret_set"] = json!(secret.is_some_and(|s| !s.is_null()));
         let url = channel
             .get("url")
             .and_then(Value::as_str)
@@ -730,6 +732,22 @@ on_both_backends! {
         assert_eq!(field_codes(&problem), pairs(&[("notification_settings.digest.threshold", "range")]));
         let problem = refused_put(&app, tenant, json!({"notification_settings": {"digest": {"threshold": 10001}}})).await;
         assert_eq!(field_codes(&problem), pairs(&[("notification_settings.digest.threshold", "range")]));
+    }
+
+    async fn responses_say_whether_a_webhook_has_a_secret_without_showing_it(app: TestApp) {
+        let tenant = app.tenant("Contoso", 1).await;
+        let signed = json!({"name": "Signed", "kind": "webhook", "url": "https://siem.contoso.com/a", "secret": "0123456789abcdef-secret"});
+        let unsigned = json!({"name": "Unsigned", "kind": "webhook", "url": "https://siem.contoso.com/b"});
+        app.put(&settings_path(tenant), &with_channels(vec![signed, unsigned])).await.expect(200);
+        let shown = app.get(&settings_path(tenant)).await.expect(200);
+        let channels = shown["notification_settings"]["channels"].clone();
+        assert_eq!(channels[0]["secret_set"], true);
+        assert_eq!(channels[1]["secret_set"], false);
+        assert!(!shown.to_string().contains("0123456789abcdef-secret"));
+        // Sending the channels back as shown keeps the secret, and still says so.
+        app.put(&settings_path(tenant), &with_channels(channels.as_array().unwrap().clone())).await.expect(200);
+        let again = app.get(&settings_path(tenant)).await.expect(200);
+        assert_eq!(again["notification_settings"]["channels"][0]["secret_set"], true);
     }
 
     async fn secret_urls_are_write_only_and_kept_by_name_and_kind(app: TestApp) {

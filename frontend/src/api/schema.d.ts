@@ -1210,6 +1210,11 @@ export interface components {
              */
             secret?: string | null;
             /**
+             * @description Read-only: whether a webhook channel has a signing secret (which is never shown), so a
+             *     form can say so. Ignored on input.
+             */
+            readonly secret_set?: boolean;
+            /**
              * @description The endpoint for webhook, teams and slack channels (https, or http to a loopback host).
              *     Anyone holding a Teams or Slack incoming-webhook URL, or a webhook URL with credentials
              *     (user info or a query string), can post to it, so responses show such a URL masked:

@@ -71,8 +71,7 @@ export const newKey = () => `k${++counter}`;
  * read here. Undefined means "not known".
  */
 function hasSecretOf(channel: Channel): boolean | undefined {
-  const extra = channel as Channel & { has_secret?: boolean; secret_set?: boolean };
-  return extra.has_secret ?? extra.secret_set;
+  return channel.secret_set;
 }
 
 export function toDraft(settings: Settings): Draft {

@@ -115,6 +115,11 @@ pub struct NotificationChannel {
     #[validate(length(min = 16, max = 256))]
     #[schema(write_only, min_length = 16, max_length = 256)]
     pub secret: Option<String>,
+    /// Read-only: whether a webhook channel has a signing secret (which is never shown), so a
+    /// form can say so. Ignored on input.
+    #[serde(default)]
+    #[schema(read_only)]
+    pub secret_set: bool,
 }
 
 /// What stands for the secret part of a URL in a masked one.
@@ -166,6 +171,7 @@ struct ChannelView {
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<String>,
     url_set: bool,
+    secret_set: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     recipients: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -177,6 +183,7 @@ impl From<NotificationChannel> for ChannelView {
         let kind = channel.kind;
         Self {
             url_set: channel.url.is_some(),
+            secret_set: channel.secret.is_some(),
             url: channel.url.map(|url| {
                 if url_is_secret(kind, &url) {
                     mask_url(&url)
@@ -546,6 +553,7 @@ mod tests {
                 enabled: true,
                 url: url.map(str::to_owned),
                 url_set: false,
+                secret_set: false,
                 recipients: recipients.iter().map(|s| s.to_string()).collect(),
                 min_severity: None,
                 secret: None,
@@ -609,6 +617,7 @@ mod tests {
             enabled: true,
             url: Some("https://contoso.webhook.office.com/x".into()),
             url_set: false,
+            secret_set: false,
             recipients: vec![],
             min_severity: None,
             secret: None,
