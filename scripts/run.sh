@@ -30,7 +30,7 @@ fi
 export DRIFT_ADMIN_PASSWORD
 
 children=()
-cleanup() { for pid in "${children[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() { for pid in "${children[@]}" ${first_change:-}; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
 demo=false
@@ -83,6 +83,24 @@ fi
 
 "$bin/drift-worker" &
 children+=($!)
+
+if $demo && [[ -n "${tenant_id:-}" ]]; then
+  # A first change as soon as the baseline is stored, so the next poll (a minute later) shows
+  # drift without waiting for the simulator's timer to line up with the polls.
+  (
+    for _ in $(seq 1 120); do
+      baselines=$(curl -sf "$api/api/v1/tenants/$tenant_id/poll-status" -H "authorization: Bearer $token" \
+        | grep -o '"baseline_at":"[^"]*"' | wc -l || true)
+      if [[ "$baselines" -ge 3 ]]; then
+        curl -sf -X POST "$sim_url/_sim/changes/random?count=3" >/dev/null || true
+        break
+      fi
+      sleep 1
+    done
+  ) &
+  # Not among `children`: the script ends when one of those does, and this one ends early.
+  first_change=$!
+fi
 
 web_url="http://$DRIFT_BIND/"
 if [[ -n "${DRIFT_DEV_SERVER:-}" ]]; then
