@@ -47,6 +47,7 @@ fn defaults(tenant: i64) -> Value {
     body["id"] = Value::Null;
     body["tenant_id"] = json!(tenant);
     body["last_updated"] = Value::Null;
+    body["saved_by"] = Value::Null;
     body
 }
 
@@ -732,6 +733,18 @@ on_both_backends! {
         assert_eq!(field_codes(&problem), pairs(&[("notification_settings.digest.threshold", "range")]));
         let problem = refused_put(&app, tenant, json!({"notification_settings": {"digest": {"threshold": 10001}}})).await;
         assert_eq!(field_codes(&problem), pairs(&[("notification_settings.digest.threshold", "range")]));
+    }
+
+    async fn each_version_records_who_saved_it(app: TestApp) {
+        let tenant = app.tenant("Contoso", 1).await;
+        let defaults = app.get(&settings_path(tenant)).await.expect(200);
+        assert_eq!(defaults["saved_by"], Value::Null, "nobody saved the defaults");
+        app.put(&settings_path(tenant), &json!({})).await.expect(200);
+        let saved = app.get(&settings_path(tenant)).await.expect(200);
+        let by = saved["saved_by"].as_str().expect("saved_by");
+        assert!(by.starts_with("user ") && by.contains('('), "{by}");
+        let history = app.get(&format!("{}/history", settings_path(tenant))).await.expect(200);
+        assert_eq!(history["items"][0]["saved_by"], by);
     }
 
     async fn responses_say_whether_a_webhook_has_a_secret_without_showing_it(app: TestApp) {

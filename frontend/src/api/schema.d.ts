@@ -1370,6 +1370,12 @@ export interface components {
                 last_updated?: null | components["schemas"]["UtcTime"];
                 notification_settings: components["schemas"]["NotificationSettings"];
                 polling_settings: components["schemas"]["PollingSettings"];
+                /**
+                 * @description Who saved this version (`user 5 (adele)`, `api token 3 (ci)`); null for the defaults
+                 *     and for versions saved before this was recorded.
+                 * @example user 5 (adele)
+                 */
+                saved_by?: string | null;
                 /** Format: int64 */
                 tenant_id: number;
             }[];
@@ -1702,6 +1708,12 @@ export interface components {
             last_updated?: null | components["schemas"]["UtcTime"];
             notification_settings: components["schemas"]["NotificationSettings"];
             polling_settings: components["schemas"]["PollingSettings"];
+            /**
+             * @description Who saved this version (`user 5 (adele)`, `api token 3 (ci)`); null for the defaults
+             *     and for versions saved before this was recorded.
+             * @example user 5 (adele)
+             */
+            saved_by?: string | null;
             /** Format: int64 */
             tenant_id: number;
         };

@@ -38,6 +38,7 @@ export function SettingsHistory({ tenantId, current }: { tenantId: number; curre
             <tr>
               <th scope="col">Version</th>
               <th scope="col">Saved</th>
+              <th scope="col">By</th>
               <th scope="col">Changes from the one in force</th>
               <th scope="col">
                 <span className="visually-hidden">Actions</span>
@@ -54,6 +55,7 @@ export function SettingsHistory({ tenantId, current }: { tenantId: number; curre
                     #{version.id} {inForce && <span className="badge status-ok">In force</span>}
                   </td>
                   <td title={formatDateTime(version.last_updated)}>{formatRelative(version.last_updated)}</td>
+                  <td>{version.saved_by ?? <span className="muted">not recorded</span>}</td>
                   <td>{inForce ? "—" : changes === 1 ? "1 value" : `${changes} values`}</td>
                   <td>
                     <button type="button" onClick={() => setOpen(version)}>
@@ -97,7 +99,10 @@ function VersionDialog({ version, current, onClose }: { version: Settings; curre
   const changes = current && current.id !== version.id ? diffDocuments(content(version), content(current)) : [];
   return (
     <Dialog title={`Settings version #${version.id}`} variant="panel" onClose={onClose}>
-      <p>Saved {formatDateTime(version.last_updated)}.</p>
+      <p>
+        Saved {formatDateTime(version.last_updated)}
+        {version.saved_by ? ` by ${version.saved_by}` : ""}.
+      </p>
       {current && current.id !== version.id && (
         <>
           <h3>Compared with the version in force (#{current.id})</h3>

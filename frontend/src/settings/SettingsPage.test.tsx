@@ -9,6 +9,7 @@ const settings = {
   id: 7,
   tenant_id: 1,
   last_updated: "2026-11-29T06:00:00Z",
+  saved_by: "user 5 (adele)",
   notification_settings: {
     min_severity: "high",
     digest: { enabled: true, threshold: 10, window_minutes: 15 },
@@ -162,6 +163,7 @@ describe("settings", () => {
     confirm.mockReturnValue(true);
     await userEvent.click(screen.getByRole("link", { name: "History" }));
     expect(await screen.findByRole("heading", { name: "History of changes" })).toBeInTheDocument();
+    expect(await screen.findAllByText("user 5 (adele)")).not.toHaveLength(0);
   });
 
   it("reports a test notification's outcome", async () => {

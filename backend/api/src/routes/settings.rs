@@ -7,6 +7,7 @@ use actix_web::{delete, get, patch, put, web, HttpResponse};
 use drift_core::pagination::Page;
 use drift_core::settings::{self, Settings, SettingsInput};
 
+use crate::access::Caller;
 use crate::extract::{JsonBody, ListQuery, MergePatch, PageParams, PathId, TenantScope};
 use crate::problem::ApiResult;
 use crate::responses::{DeleteErrors, ListErrors, ReadErrors, WriteErrors};
@@ -57,12 +58,14 @@ async fn get_settings(
 async fn replace_settings(
     state: web::Data<AppState>,
     scope: TenantScope,
+    caller: Caller,
     body: JsonBody<SettingsInput>,
 ) -> ApiResult<web::Json<Settings>> {
     let now = state.now();
+    let saved_by = caller.0.describe();
     Ok(web::Json(
         state
-            .db(move |conn| settings::save(conn, scope.tenant_id, &body.0, now))
+            .db(move |conn| settings::save_by(conn, scope.tenant_id, &body.0, now, Some(&saved_by)))
             .await?,
     ))
 }
@@ -80,14 +83,16 @@ async fn replace_settings(
 async fn patch_settings(
     state: web::Data<AppState>,
     scope: TenantScope,
+    caller: Caller,
     patch: MergePatch,
 ) -> ApiResult<web::Json<Settings>> {
     let now = state.now();
+    let saved_by = caller.0.describe();
     let saved = state
         .db(move |conn| {
             let current = settings::current(conn, scope.tenant_id)?;
             let input = patch.apply_to(&SettingsInput::from(&current))?;
-            settings::save(conn, scope.tenant_id, &input, now)
+            settings::save_by(conn, scope.tenant_id, &input, now, Some(&saved_by))
         })
         .await?;
     Ok(web::Json(saved))

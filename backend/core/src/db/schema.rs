@@ -62,6 +62,7 @@ diesel::table! {
         polling_settings -> JsonDoc,
         drift_thresholds -> JsonDoc,
         last_updated -> UtcTimestamp,
+        saved_by -> Nullable<Text>,
     }
 }
 

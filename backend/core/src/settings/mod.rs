@@ -27,6 +27,10 @@ pub struct Settings {
     pub drift_thresholds: DriftThresholds,
     /// When this version was saved; null for the defaults.
     pub last_updated: Option<UtcTime>,
+    /// Who saved this version (`user 5 (adele)`, `api token 3 (ci)`); null for the defaults
+    /// and for versions saved before this was recorded.
+    #[schema(example = "user 5 (adele)")]
+    pub saved_by: Option<String>,
 }
 
 /// A complete settings document. Omitted sections and fields take their defaults.
@@ -51,10 +55,10 @@ impl From<&Settings> for SettingsInput {
     }
 }
 
-type SettingsRow = (i64, i64, Json, Json, Json, UtcTime);
+type SettingsRow = (i64, i64, Json, Json, Json, UtcTime, Option<String>);
 
 fn from_row(row: SettingsRow) -> CoreResult<Settings> {
-    let (id, tenant_id, notification, polling, thresholds, last_updated) = row;
+    let (id, tenant_id, notification, polling, thresholds, last_updated, saved_by) = row;
     let corrupt = |what: &str, e: serde_json::Error| {
         CoreError::CorruptData(format!("settings {id} {what}: {e}"))
     };
@@ -70,6 +74,7 @@ fn from_row(row: SettingsRow) -> CoreResult<Settings> {
         drift_thresholds: serde_json::from_value(thresholds.0)
             .map_err(|e| corrupt("drift_thresholds", e))?,
         last_updated: Some(last_updated),
+        saved_by,
     })
 }
 
@@ -93,6 +98,7 @@ pub fn current(conn: &mut DbConnection, tenant_id: i64) -> CoreResult<Settings> 
             polling_settings: PollingSettings::default(),
             drift_thresholds: DriftThresholds::default(),
             last_updated: None,
+            saved_by: None,
         }),
     }
 }
@@ -169,6 +175,17 @@ pub fn save(
     input: &SettingsInput,
     now: UtcTime,
 ) -> CoreResult<Settings> {
+    save_by(conn, tenant_id, input, now, None)
+}
+
+/// [`save`], recording who saved the version (for the settings history).
+pub fn save_by(
+    conn: &mut DbConnection,
+    tenant_id: i64,
+    input: &SettingsInput,
+    now: UtcTime,
+    saved_by: Option<&str>,
+) -> CoreResult<Settings> {
     let mut input = input.clone();
     let notification = &mut input.notification_settings;
     if notification
@@ -188,6 +205,7 @@ pub fn save(
             settings::polling_settings.eq(to_json(&input.polling_settings)),
             settings::drift_thresholds.eq(to_json(&input.drift_thresholds)),
             settings::last_updated.eq(now),
+            settings::saved_by.eq(saved_by),
         ))
         .returning(settings::all_columns)
         .get_result(conn)?;
