@@ -223,9 +223,7 @@ pub fn list(
         // A range rather than LIKE 'failure:%': SQLite uses an index for LIKE only with
         // case-sensitive LIKE, and ';' is the character after ':'.
         Some(StatusRule::AnyFailure) => {
-            query = query
-                .filter(signing_logs::status.ge("failure:"))
-                .filter(signing_logs::status.lt("failure;"))
+            query = query.filter(signing_logs::status.like("failure:%"))
         }
         Some(StatusRule::Success) => query = query.filter(signing_logs::status.eq("success")),
         Some(StatusRule::Exactly(status)) => query = query.filter(signing_logs::status.eq(status)),
@@ -507,8 +505,7 @@ pub fn summary(
         Some(StatusRule::Success) => conditions.push("status = ?", Bind::Text("success".into())),
         Some(StatusRule::AnyFailure) => {
             // As in the list: a range the (tenant_id, status) index serves.
-            conditions.push("status >= ?", Bind::Text("failure:".into()));
-            conditions.push("status < ?", Bind::Text("failure;".into()));
+            conditions.push("status LIKE ?", Bind::Text("failure:%".into()));
         }
         Some(StatusRule::Exactly(status)) => conditions.push("status = ?", Bind::Text(status)),
     }
