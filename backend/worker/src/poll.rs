@@ -129,19 +129,9 @@ impl Context {
     }
 }
 
-fn interval(settings: &PollingSettings, source: PollSource) -> Duration {
-    let minutes = match source {
-        PollSource::Entra => settings.intervals.entra,
-        PollSource::Intune => settings.intervals.intune,
-        PollSource::Arm => settings.intervals.arm,
-        PollSource::Signins => settings.intervals.signins,
-    };
-    Duration::minutes(i64::from(minutes))
-}
-
 /// The next run: the interval plus up to `jitter_percent` of it.
 fn next_run(settings: &PollingSettings, source: PollSource, now: UtcTime, failed: bool) -> UtcTime {
-    let mut every = interval(settings, source);
+    let mut every = settings.intervals.every(source);
     if failed {
         every = every.min(Duration::minutes(5));
     }
